@@ -1,0 +1,178 @@
+"""The customer master record that every other part of Concord points to."""
+
+import calendar
+import re
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+currency_code_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. EUR.")
+country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code, e.g. DE.")
+
+
+def normalize_tax_id(value: str) -> str:
+    """`de 123 456-789` and `DE123456789` are the same tax id."""
+    return re.sub(r"[\s.\-/]", "", value or "").upper()
+
+
+def default_currency() -> str:
+    return settings.DEFAULT_CURRENCY
+
+
+class PaymentTerms(models.TextChoices):
+    NET = "net", "Net N days"
+    END_OF_MONTH = "eom", "End of month + N days"
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Customers a user may see. Every role reads every customer; a user with
+        no role (or an integrator's token of such a user) sees none."""
+        if user.is_authenticated and user.has_perm("crm.view_customer"):
+            return self
+        return self.none()
+
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def active(self):
+        return self.filter(status=Customer.Status.ACTIVE)
+
+    def missing_billing_details(self):
+        return self.filter(Q(tax_id="") | Q(address_line1="") | Q(city="") | Q(country=""))
+
+
+class Customer(models.Model):
+    """A company we sell to and bill: one record shared by sales and finance.
+
+    Sales owns the relationship (owner, status); finance owns how it is billed
+    (legal name, tax id, address, currency, terms) and how much credit it gets.
+    """
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    name = models.CharField(max_length=200, help_text="The name people use for the company.")
+    legal_name = models.CharField(max_length=200, blank=True, help_text="As printed on invoices; the name is used when empty.")
+    tax_id = models.CharField("tax ID", max_length=40, blank=True, help_text="VAT or tax number; unique across customers.")
+    email = models.EmailField(blank=True, help_text="Where invoices and reminders go.")
+    phone = models.CharField(max_length=40, blank=True)
+
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[country_code_validator], help_text="Two-letter code, e.g. DE.")
+
+    currency = models.CharField(max_length=3, default=default_currency, validators=[currency_code_validator])
+    payment_terms = models.CharField(max_length=3, choices=PaymentTerms.choices, default=PaymentTerms.NET)
+    payment_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(0)], help_text="N in “net N days” or “end of month + N days”."
+    )
+    # Money: Decimal, 2 places, in the customer's currency. Empty means no limit is set.
+    credit_limit = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Most this customer may owe us; empty for no limit.",
+    )
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_customers",
+        help_text="The sales rep who owns the relationship.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    # Who may change what is decided by these groups (see crm.permissions).
+    GENERAL_FIELDS = ("name", "email", "phone", "status")
+    BILLING_FIELDS = (
+        "legal_name", "tax_id", "address_line1", "address_line2", "postal_code", "city", "region", "country",
+        "currency", "payment_terms", "payment_days",
+    )
+    MANAGED_FIELDS = ("owner",)
+    CREDIT_FIELDS = ("credit_limit",)
+
+    class Meta:
+        ordering = ["name", "id"]
+        permissions = [
+            ("change_own_customer", "Can change customers they own"),
+            ("change_customer_billing", "Can change customers' billing details"),
+            ("change_customer_credit_limit", "Can change customers' credit limits"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tax_id"], condition=~Q(tax_id=""), name="crm_customer_unique_tax_id",
+                violation_error_message="A customer with this tax ID already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0), name="crm_customer_credit_limit_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name", "id"], name="crm_customer_name_id"),
+            models.Index(fields=["owner", "name"], name="crm_customer_owner_name"),
+            models.Index(fields=["status", "name"], name="crm_customer_status_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:customer_detail", args=[self.pk])
+
+    @property
+    def billing_name(self) -> str:
+        return self.legal_name or self.name
+
+    @property
+    def billing_address_lines(self) -> list[str]:
+        city_line = " ".join(part for part in (self.postal_code, self.city) if part)
+        lines = [self.address_line1, self.address_line2, city_line, self.region, self.country]
+        return [line for line in lines if line]
+
+    @property
+    def terms_label(self) -> str:
+        if self.payment_terms == PaymentTerms.END_OF_MONTH:
+            return f"End of month + {self.payment_days}" if self.payment_days else "End of month"
+        return f"Net {self.payment_days}" if self.payment_days else "Due on receipt"
+
+    def due_date(self, issued_on: date) -> date:
+        """When an invoice issued on `issued_on` falls due under this customer's terms."""
+        if self.payment_terms == PaymentTerms.END_OF_MONTH:
+            month_end = issued_on.replace(day=calendar.monthrange(issued_on.year, issued_on.month)[1])
+            return month_end + timedelta(days=self.payment_days)
+        return issued_on + timedelta(days=self.payment_days)
+
+
+class Contact(models.Model):
+    """A person at a customer. The primary contact is who documents are addressed to."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    job_title = models.CharField(max_length=100, blank=True)
+    is_primary = models.BooleanField("primary", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-is_primary", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_primary=True), name="crm_contact_one_primary_per_customer",
+                violation_error_message="This customer already has a primary contact.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
