@@ -8,6 +8,12 @@ from accounts.services import create_api_token
 from tests.factories import CustomerFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def rep(db):
     return UserFactory(username="rep", first_name="Rita", last_name="Rep", role=SALES_REP)
