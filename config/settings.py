@@ -192,8 +192,10 @@ STORAGES = {
 # --- Email ---------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
-    EMAIL_CONFIG.pop("EMAIL_FILE_PATH", None)
+    # filemail:///srv/mail → /srv/mail (django-environ drops the leading slash);
+    # plain filemail:// → var/mail/.
+    _mail_path = EMAIL_CONFIG.pop("EMAIL_FILE_PATH", "")
+    EMAIL_FILE_PATH = "/" + _mail_path.lstrip("/") if _mail_path else str(VAR_DIR / "mail")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -1,7 +1,16 @@
 """Actors and shared fixtures. Each actor is a user holding one Concord role."""
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
 
 from accounts.roles import ADMIN, FINANCE_CLERK, FINANCE_MANAGER, SALES_MANAGER, SALES_REP
 from accounts.services import create_api_token
@@ -83,3 +92,52 @@ def token_client():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_eagerly(request):
+    """Tasks run in-process in tests, even when REDIS_URL is set, so a test sees
+    their effects at once. Tests marked `worker` talk to a real worker instead."""
+    eager = request.node.get_closest_marker("worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(tmp_path_factory):
+    """A real `celery -A config worker` in a subprocess, talking to Redis.
+
+    Yields the folder the worker writes mail to. Skips (with the reason) when no
+    REDIS_URL is configured; CI sets one, so there it always runs.
+    """
+    if not django_settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the real-worker tests need Redis (CI sets it)")
+    workdir = tmp_path_factory.mktemp("celery")
+    mail_dir = workdir / "mail"
+    pidfile, logfile = workdir / "worker.pid", workdir / "worker.log"
+    env = {**os.environ, "EMAIL_URL": f"filemail://{mail_dir}", "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "--pool=prefork",
+        "--without-gossip", "--without-mingle", "--loglevel=INFO", f"--hostname=test-{os.getpid()}@%h",
+        f"--pidfile={pidfile}", f"--logfile={logfile}",
+    ]
+    worker = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                pytest.fail(f"celery worker exited early:\n{logfile.read_text() if logfile.exists() else ''}")
+            if logfile.exists() and "ready." in logfile.read_text():
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"celery worker not ready in 30 s:\n{logfile.read_text() if logfile.exists() else ''}")
+        yield mail_dir
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
