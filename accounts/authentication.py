@@ -30,9 +30,9 @@ class ApiTokenAuthentication(BaseAuthentication):
 
         now = timezone.now()
         # One write a minute at most: a busy integration must not update the row per request.
-        ApiToken.objects.filter(pk=token.pk).exclude(
-            last_used_at__gt=now - ApiToken.LAST_USED_RESOLUTION
-        ).update(last_used_at=now)
+        ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=now - ApiToken.LAST_USED_RESOLUTION).update(
+            last_used_at=now
+        )
         return token.user, token
 
     def authenticate_header(self, request):

@@ -15,7 +15,9 @@ def create_api_token(*, user: User, name: str, scope: str = ApiToken.Scope.READ)
     if not name:
         raise ValueError("A token needs a name.")
     key = ApiToken.generate_key()
-    token = ApiToken.objects.create(user=user, name=name, scope=scope, prefix=key[4:12], key_hash=ApiToken.hash_key(key))
+    token = ApiToken.objects.create(
+        user=user, name=name, scope=scope, prefix=key[4:12], key_hash=ApiToken.hash_key(key)
+    )
     return token, key
 
 

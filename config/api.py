@@ -50,7 +50,10 @@ def _flatten(detail) -> list[str]:
 def _from_django_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(error, "error_dict"):
         return exceptions.ValidationError(
-            {("non_field_errors" if field == "__all__" else field): messages for field, messages in error.message_dict.items()}
+            {
+                ("non_field_errors" if field == "__all__" else field): messages
+                for field, messages in error.message_dict.items()
+            }
         )
     return exceptions.ValidationError({"non_field_errors": error.messages})
 

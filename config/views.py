@@ -49,7 +49,9 @@ def healthz(request):
             logger.warning("healthz: %s is down: %s", name, error)
             results[name] = "down"
             healthy = False
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": results}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": results}, status=200 if healthy else 503
+    )
 
 
 def _is_api(request) -> bool:
@@ -76,5 +78,7 @@ def page_not_found(request, exception):
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse(error_body("server_error", "Something went wrong on our side; it has been logged."), status=500)
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."), status=500
+        )
     return defaults.server_error(request, template_name="500.html")

@@ -19,8 +19,23 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [ContactInline]
     fieldsets = [
         (None, {"fields": ("name", "email", "phone", "owner", "status")}),
-        ("Billing", {"fields": ("legal_name", "tax_id", "address_line1", "address_line2", "postal_code", "city",
-                                "region", "country", "currency", ("payment_terms", "payment_days"))}),
+        (
+            "Billing",
+            {
+                "fields": (
+                    "legal_name",
+                    "tax_id",
+                    "address_line1",
+                    "address_line2",
+                    "postal_code",
+                    "city",
+                    "region",
+                    "country",
+                    "currency",
+                    ("payment_terms", "payment_days"),
+                )
+            },
+        ),
         ("Credit", {"fields": ("credit_limit",)}),
     ]
 

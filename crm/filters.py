@@ -30,7 +30,9 @@ class CustomerFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(legal_name__icontains=value) | Q(email__icontains=value)
+            Q(name__icontains=value)
+            | Q(legal_name__icontains=value)
+            | Q(email__icontains=value)
             | Q(tax_id__icontains=value.replace(" ", ""))
         )
 

@@ -59,8 +59,12 @@ class Customer(models.Model):
         INACTIVE = "inactive", "Inactive"
 
     name = models.CharField(max_length=200, help_text="The name people use for the company.")
-    legal_name = models.CharField(max_length=200, blank=True, help_text="As printed on invoices; the name is used when empty.")
-    tax_id = models.CharField("tax ID", max_length=40, blank=True, help_text="VAT or tax number; unique across customers.")
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="As printed on invoices; the name is used when empty."
+    )
+    tax_id = models.CharField(
+        "tax ID", max_length=40, blank=True, help_text="VAT or tax number; unique across customers."
+    )
     email = models.EmailField(blank=True, help_text="Where invoices and reminders go.")
     phone = models.CharField(max_length=40, blank=True)
 
@@ -69,7 +73,9 @@ class Customer(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
     region = models.CharField("state / region", max_length=100, blank=True)
-    country = models.CharField(max_length=2, blank=True, validators=[country_code_validator], help_text="Two-letter code, e.g. DE.")
+    country = models.CharField(
+        max_length=2, blank=True, validators=[country_code_validator], help_text="Two-letter code, e.g. DE."
+    )
 
     currency = models.CharField(max_length=3, default=default_currency, validators=[currency_code_validator])
     payment_terms = models.CharField(max_length=3, choices=PaymentTerms.choices, default=PaymentTerms.NET)
@@ -78,12 +84,18 @@ class Customer(models.Model):
     )
     # Money: Decimal, 2 places, in the customer's currency. Empty means no limit is set.
     credit_limit = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
         help_text="Most this customer may owe us; empty for no limit.",
     )
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_customers",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
         help_text="The sales rep who owns the relationship.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -95,8 +107,17 @@ class Customer(models.Model):
     # Who may change what is decided by these groups (see crm.permissions).
     GENERAL_FIELDS = ("name", "email", "phone", "status")
     BILLING_FIELDS = (
-        "legal_name", "tax_id", "address_line1", "address_line2", "postal_code", "city", "region", "country",
-        "currency", "payment_terms", "payment_days",
+        "legal_name",
+        "tax_id",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "region",
+        "country",
+        "currency",
+        "payment_terms",
+        "payment_days",
     )
     MANAGED_FIELDS = ("owner",)
     CREDIT_FIELDS = ("credit_limit",)
@@ -110,11 +131,14 @@ class Customer(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["tax_id"], condition=~Q(tax_id=""), name="crm_customer_unique_tax_id",
+                fields=["tax_id"],
+                condition=~Q(tax_id=""),
+                name="crm_customer_unique_tax_id",
                 violation_error_message="A customer with this tax ID already exists.",
             ),
             models.CheckConstraint(
-                condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0), name="crm_customer_credit_limit_not_negative"
+                condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
+                name="crm_customer_credit_limit_not_negative",
             ),
         ]
         indexes = [
@@ -169,7 +193,9 @@ class Contact(models.Model):
         ordering = ["-is_primary", "name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer"], condition=Q(is_primary=True), name="crm_contact_one_primary_per_customer",
+                fields=["customer"],
+                condition=Q(is_primary=True),
+                name="crm_contact_one_primary_per_customer",
                 violation_error_message="This customer already has a primary contact.",
             ),
         ]

@@ -86,7 +86,9 @@ def _save_contact(contact: Contact) -> Contact:
     contact.full_clean(validate_constraints=False)
     if contact.is_primary:
         # One primary contact per customer: naming a new one demotes the old one.
-        Contact.objects.filter(customer=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+        Contact.objects.filter(customer=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False
+        )
     contact.save()
     return contact
 

@@ -10,10 +10,9 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from config.celery import app as celery_app
-
 from accounts.roles import ADMIN, FINANCE_CLERK, FINANCE_MANAGER, SALES_MANAGER, SALES_REP
 from accounts.services import create_api_token
+from config.celery import app as celery_app
 from tests.factories import CustomerFactory, UserFactory
 
 
@@ -65,8 +64,13 @@ def outsider(db):
 @pytest.fixture
 def actors(rep, other_rep, sales_manager, clerk, finance_manager, admin_user, outsider):
     return {
-        "rep": rep, "other_rep": other_rep, "sales_manager": sales_manager, "clerk": clerk,
-        "finance_manager": finance_manager, "admin": admin_user, "outsider": outsider,
+        "rep": rep,
+        "other_rep": other_rep,
+        "sales_manager": sales_manager,
+        "clerk": clerk,
+        "finance_manager": finance_manager,
+        "admin": admin_user,
+        "outsider": outsider,
     }
 
 
@@ -119,9 +123,20 @@ def celery_worker_process(tmp_path_factory):
     pidfile, logfile = workdir / "worker.pid", workdir / "worker.log"
     env = {**os.environ, "EMAIL_URL": f"filemail://{mail_dir}", "PYTHONUNBUFFERED": "1"}
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "--pool=prefork",
-        "--without-gossip", "--without-mingle", "--loglevel=INFO", f"--hostname=test-{os.getpid()}@%h",
-        f"--pidfile={pidfile}", f"--logfile={logfile}",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--concurrency=1",
+        "--pool=prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+        f"--hostname=test-{os.getpid()}@%h",
+        f"--pidfile={pidfile}",
+        f"--logfile={logfile}",
     ]
     worker = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
     try:

@@ -32,7 +32,9 @@ def test_racing_duplicate_tax_ids_give_one_customer_and_one_field_error(rep, oth
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=create, args=(user, name)) for user, name in [(rep, "First"), (other_rep, "Second")]]
+    threads = [
+        threading.Thread(target=create, args=(user, name)) for user, name in [(rep, "First"), (other_rep, "Second")]
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

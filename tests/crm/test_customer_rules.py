@@ -83,8 +83,13 @@ class TestCreateCustomer:
         with pytest.raises(ValidationError) as caught:
             create_customer(
                 by=finance_manager,
-                data={"name": "", "email": "not-an-email", "currency": "euro", "country": "Germany",
-                      "credit_limit": Decimal("-1")},
+                data={
+                    "name": "",
+                    "email": "not-an-email",
+                    "currency": "euro",
+                    "country": "Germany",
+                    "credit_limit": Decimal("-1"),
+                },
             )
         assert set(caught.value.message_dict) == {"name", "email", "currency", "country", "credit_limit"}
         assert Customer.objects.count() == 0
@@ -124,7 +129,9 @@ class TestWhoMayChangeWhat:
         assert customer.name == "Acme Industries GmbH"
 
     def test_a_clerk_edits_billing_details_but_not_the_name(self, clerk, customer):
-        update_customer(customer=customer, by=clerk, data={"payment_terms": PaymentTerms.END_OF_MONTH, "tax_id": "FR999"})
+        update_customer(
+            customer=customer, by=clerk, data={"payment_terms": PaymentTerms.END_OF_MONTH, "tax_id": "FR999"}
+        )
         customer.refresh_from_db()
         assert customer.payment_terms == PaymentTerms.END_OF_MONTH
         with pytest.raises(PermissionDenied, match="name"):

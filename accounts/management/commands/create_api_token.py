@@ -21,5 +21,7 @@ class Command(BaseCommand):
             token, key = create_api_token(user=user, name=name, scope=scope)
         except ValueError as error:
             raise CommandError(str(error)) from None
-        self.stderr.write(f"Created {scope} token {token.name!r} for {user.username}. Store the key now; it is not shown again:")
+        self.stderr.write(
+            f"Created {scope} token {token.name!r} for {user.username}. Store the key now; it is not shown again:"
+        )
         self.stdout.write(key)

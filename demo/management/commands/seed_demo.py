@@ -31,9 +31,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = {username: self._user(username, first, last, role) for username, first, last, role in data.USERS}
         created = sum(self._customer(i, users) for i in range(len(data.COMPANIES)))
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {created} customers added, {Customer.objects.count()} in all."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {created} customers added, {Customer.objects.count()} in all.")
+        )
         self.stdout.write("Demo logins (password “demo”):")
-        for username, first, last, role in data.USERS:
+        for username, _first, _last, role in data.USERS:
             self.stdout.write(f"  {username:<15} {role}")
 
     def _user(self, username, first, last, role) -> User:
@@ -57,7 +59,13 @@ class Command(BaseCommand):
         city, postal, street, country, currency = data.LOCATIONS[i % len(data.LOCATIONS)]
         # Reps own most accounts; the manager keeps a few key ones.
         owner = users[("rep", "rep2", "rep", "rep2", "salesmanager")[i % 5]]
-        status = Customer.Status.PROSPECT if i % 11 == 7 else Customer.Status.INACTIVE if i % 17 == 9 else Customer.Status.ACTIVE
+        status = (
+            Customer.Status.PROSPECT
+            if i % 11 == 7
+            else Customer.Status.INACTIVE
+            if i % 17 == 9
+            else Customer.Status.ACTIVE
+        )
         slug = _slug(name)[:20]
         fields = {
             "name": name,
