@@ -7,6 +7,7 @@ from config import views
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("dashboards.urls")),
     path("customers/", include("crm.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
