@@ -1,0 +1,333 @@
+"""Runs the bench: bench database, seed, measure, report (table + JSON)."""
+
+import argparse
+import cProfile
+import io
+import json
+import logging
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.db import connection, reset_queries
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import ApiToken
+from accounts.services import create_api_token
+from bench import seed
+from bench.database import bench_database
+from bench.measures import MEASURES, TARGETS, BenchContext, build_context
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+# Measured like production: DEBUG off (no query log, no debug templates), the bench
+# URLconf (app + baseline view), and the test client's host allowed.
+MEASURE_SETTINGS = {
+    "DEBUG": False,
+    "ALLOWED_HOSTS": ["testserver"],
+    "ROOT_URLCONF": "bench.urls",
+    "SECURE_SSL_REDIRECT": False,
+}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Seed a large data set in a database of its own and measure pages and API against targets.",
+    )
+    parser.add_argument(
+        "--customers", type=int, default=100_000, help="customers to seed (default 100000; ~2 contacts each)"
+    )
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per measure (default 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests per measure first (default 20)")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse a kept bench database when it already holds --customers customers (implies --keep)",
+    )
+    parser.add_argument(
+        "--measure",
+        action="append",
+        metavar="NAME",
+        choices=sorted(MEASURES),
+        help="run only this measure (repeatable); default: all",
+    )
+    parser.add_argument("--list", action="store_true", help="list the measures and targets, then exit")
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN ANALYZE of each measure's slowest queries"
+    )
+    parser.add_argument(
+        "--profile", metavar="NAME", choices=sorted(MEASURES), help="cProfile one measure's timed requests"
+    )
+    args = parser.parse_args(argv)
+    if args.customers < 1 or args.requests < 1 or args.warmup < 0:
+        parser.error("--customers and --requests must be at least 1, --warmup at least 0")
+    if args.reuse:
+        args.keep = True
+    return args
+
+
+def main(argv) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for m in MEASURES.values():
+            print(f"measure {m.name:<24} {m.client:<8} {m.title}")
+        for t in TARGETS.values():
+            print(f"target  {t.name:<24} {t.title}")
+        return 0
+
+    started_at = datetime.now(UTC)
+    # whitenoise warns about a missing STATIC_ROOT (never collected in development); irrelevant here.
+    warnings.filterwarnings("ignore", message="No directory at")
+    # axes logs every force_login at INFO.
+    logging.getLogger("axes").setLevel(logging.WARNING)
+    with override_settings(**MEASURE_SETTINGS), bench_database(reuse=args.reuse, keep=args.keep) as db:
+        print(
+            f"Concord bench — {db.server_version}, database {db.name} "
+            f"({'reused if seeded' if db.reused else 'fresh'}{', kept afterwards' if args.keep else ', dropped afterwards'})"
+        )
+        reps = seed.seed_sales_reps()
+        report = None
+        if args.reuse and seed.seeded_customers() == args.customers:
+            print(f"Reusing {args.customers:,} seeded customers.")
+        else:
+            print(f"Seeding {args.customers:,} customers (~2 contacts each) over {len(reps)} sales reps …")
+            report = seed.seed_customers(customers=args.customers, reps=reps)
+            print(
+                f"Seeded {report.customers:,} customers + {report.contacts:,} contacts in {report.seconds:.1f} s "
+                f"({report.rows_per_second:,.0f} rows/s): {report.method}"
+                + (f"; {'; '.join(report.notes)}" if report.notes else "")
+            )
+
+        rep = reps[0]
+        ctx = build_context(rep.pk)
+        selected = [MEASURES[name] for name in (args.measure or MEASURES)]
+        print(
+            f"\nMeasuring in-process (django.test.Client, DEBUG off) as {rep.username}: "
+            f"{args.warmup} warm-up + {args.requests} timed requests per measure."
+        )
+        results = measure_all(selected, ctx, rep, args)
+        targets = evaluate_targets(results, ctx)
+        print_report(results, targets, ctx)
+        path = write_json(args, db, report, ctx, results, targets, started_at)
+        print(f"\nResults: {path.relative_to(settings.BASE_DIR)}")
+        ApiToken.objects.filter(user__username__startswith="bench_rep", name="bench").delete()
+    return 0 if all(r["ok"] for r in results.values()) else 2
+
+
+def clients_for(rep) -> dict[str, Client]:
+    # A page that crashes is reported as that measure's failure (HTTP 500), not a crash of the bench.
+    session = Client(raise_request_exception=False)
+    session.force_login(rep)
+    _, key = create_api_token(user=rep, name="bench", scope=ApiToken.Scope.READ)
+    return {"session": session, "token": Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")}
+
+
+def measure_all(selected, ctx: BenchContext, rep, args) -> dict:
+    clients = clients_for(rep)
+    results = {}
+    for m in selected:
+        url = m.path(ctx)
+        profile = cProfile.Profile() if args.profile == m.name else None
+        results[m.name] = run_measure(clients[m.client], url, args, profile=profile)
+        results[m.name].update(title=m.title, url=url, client=m.client)
+        result = results[m.name]
+        state = f"{result['p95_ms']:.1f} ms p95" if result["ok"] else f"FAILED: {result['error']}"
+        print(f"  {m.name:<24} {state}")
+        if profile is not None:
+            print_profile(profile, m.name)
+        if args.explain and result.get("queries_sql"):
+            explain(m.name, result["queries_sql"])
+    return results
+
+
+def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
+    def get():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise MeasureError(f"HTTP {response.status_code} for {url}")
+        return response
+
+    try:
+        for _ in range(args.warmup):
+            get()
+        # The query log is a bounded deque: empty it, or a full one makes the capture count 0.
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            response = get()
+        # Copied now: the next request's request_started signal empties the log.
+        queries = list(captured.captured_queries)
+        latencies = []
+        if profile is not None:
+            profile.enable()
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            get()
+            latencies.append(time.perf_counter() - start)
+        if profile is not None:
+            profile.disable()
+    except MeasureError as error:
+        return {"ok": False, "error": str(error)}
+
+    ms = sorted(latency * 1000 for latency in latencies)
+    sql_times = [float(q["time"]) * 1000 for q in queries]
+    return {
+        "ok": True,
+        "requests": len(ms),
+        "p50_ms": statistics.median(ms),
+        "p95_ms": percentile(ms, 95),
+        "max_ms": ms[-1],
+        "mean_ms": statistics.fmean(ms),
+        "throughput_rps": len(ms) / (sum(ms) / 1000),
+        "queries": len(queries),
+        "sql_ms": sum(sql_times),
+        "response_bytes": len(response.content),
+        "queries_sql": sorted(
+            ({"sql": q["sql"], "ms": float(q["time"]) * 1000} for q in queries),
+            key=lambda q: -q["ms"],
+        ),
+    }
+
+
+class MeasureError(Exception):
+    pass
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Nearest-rank percentile: the value below which pct% of requests fall."""
+    rank = max(1, -(-len(sorted_values) * pct // 100))  # ceil
+    return sorted_values[int(rank) - 1]
+
+
+def evaluate_targets(results: dict, ctx: BenchContext) -> dict:
+    evaluated = {}
+    for t in TARGETS.values():
+        figure, met = t.evaluate(results)
+        evaluated[t.name] = {"title": t.title, "figure": figure, "unit": t.unit, "met": met}
+    return evaluated
+
+
+RATIOS = {
+    # name: (numerator measure, denominator measure) — throughput ratios.
+    "API list ÷ hand-written baseline": ("customer_api_list", "customer_baseline"),
+    "List page ÷ hand-written baseline": ("customer_list_page", "customer_baseline"),
+}
+
+
+def compute_ratios(results: dict) -> dict:
+    ratios = {}
+    for label, (top, bottom) in RATIOS.items():
+        a, b = results.get(top), results.get(bottom)
+        if a and b and a["ok"] and b["ok"]:
+            ratios[label] = a["throughput_rps"] / b["throughput_rps"]
+    return ratios
+
+
+def print_report(results: dict, targets: dict, ctx: BenchContext):
+    print(
+        f"\n{'measure':<50} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>8} {'queries':>8} {'sql ms':>7}"
+    )
+    for result in results.values():
+        if not result["ok"]:
+            print(f"{result['title']:<50} {'—':>5}  {result['error']}")
+            continue
+        print(
+            f"{result['title']:<50} {result['requests']:>5} {result['p50_ms']:>8.1f} {result['p95_ms']:>8.1f} "
+            f"{result['max_ms']:>8.1f} {result['throughput_rps']:>8.1f} {result['queries']:>8} {result['sql_ms']:>7.1f}"
+        )
+    ratios = compute_ratios(results)
+    if ratios:
+        print("\nRatios (throughput)")
+        for label, ratio in ratios.items():
+            print(f"  {label}: {ratio:.2f}")
+    print(
+        "\nTargets"
+        + ("" if ctx.customers >= 100_000 else f" (set at 100,000 customers; this run has {ctx.customers:,})")
+    )
+    for t in targets.values():
+        if t["met"] is None:
+            print(f"  ----  {t['title']}: not measured")
+        else:
+            print(f"  {'PASS' if t['met'] else 'MISS'}  {t['title']}: {t['figure']:.2f} {t['unit']}")
+
+
+def print_profile(profile: cProfile.Profile, name: str):
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{name}.prof"
+    profile.dump_stats(path)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(35)
+    print(out.getvalue())
+    print(f"  profile saved: {path} (snakeviz or pstats)")
+
+
+def explain(name: str, queries: list[dict], slowest: int = 3):
+    print(f"\n  EXPLAIN for {name}:")
+    for query in queries[:slowest]:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        prefix = "EXPLAIN (ANALYZE, BUFFERS)" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{prefix} {sql}")
+            plan = "\n".join("      " + " ".join(str(col) for col in row) for row in cursor.fetchall())
+        print(f"    [{query['ms']:.2f} ms] {sql[:300]}{'…' if len(sql) > 300 else ''}\n{plan}")
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=settings.BASE_DIR, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_json(args, db, report, ctx, results, targets, started_at) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{started_at:%Y%m%d-%H%M%S}.json"
+    data = {
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "git_commit": git_commit(),
+        "argv": sys.argv[1:],
+        "environment": {
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "machine": platform.machine(),
+            "database": db.server_version,
+            "database_name": db.name,
+        },
+        "scale": {"customers": ctx.customers},
+        "seed": None
+        if report is None
+        else {
+            "customers": report.customers,
+            "contacts": report.contacts,
+            "users": report.users,
+            "seconds": report.seconds,
+            "rows_per_second": report.rows_per_second,
+            "method": report.method,
+            "notes": report.notes,
+        },
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "measures": {
+            name: {k: v for k, v in r.items() if k != "queries_sql"} | {"slowest_queries": r.get("queries_sql", [])[:3]}
+            for name, r in results.items()
+        },
+        "ratios": compute_ratios(results),
+        "targets": targets,
+    }
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
