@@ -50,7 +50,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	@echo "Created .env (DEBUG=true and a random SECRET_KEY)."
 
 setup: $(VENV)/.installed .env
-	@mkdir -p var/mail var/media
+	@mkdir -p var/mail var/media var/static
 
 # --- the two commands ---------------------------------------------------------------
 
