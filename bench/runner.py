@@ -163,10 +163,14 @@ def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
             get()
         # The query log is a bounded deque: empty it, or a full one makes the capture count 0.
         reset_queries()
-        with CaptureQueriesContext(connection) as captured:
+        timer = QueryTimer()
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
             response = get()
         # Copied now: the next request's request_started signal empties the log.
-        queries = list(captured.captured_queries)
+        queries = [
+            {"sql": query["sql"], "ms": ms}
+            for query, ms in zip(captured.captured_queries, timer.timings(len(captured.captured_queries)), strict=True)
+        ]
         latencies = []
         if profile is not None:
             profile.enable()
@@ -180,7 +184,6 @@ def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
         return {"ok": False, "error": str(error)}
 
     ms = sorted(latency * 1000 for latency in latencies)
-    sql_times = [float(q["time"]) * 1000 for q in queries]
     return {
         "ok": True,
         "requests": len(ms),
@@ -190,17 +193,31 @@ def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
         "mean_ms": statistics.fmean(ms),
         "throughput_rps": len(ms) / (sum(ms) / 1000),
         "queries": len(queries),
-        "sql_ms": sum(sql_times),
+        "sql_ms": sum(q["ms"] for q in queries),
         "response_bytes": len(response.content),
-        "queries_sql": sorted(
-            ({"sql": q["sql"], "ms": float(q["time"]) * 1000} for q in queries),
-            key=lambda q: -q["ms"],
-        ),
+        "queries_sql": sorted(queries, key=lambda q: -q["ms"]),
     }
 
 
 class MeasureError(Exception):
     pass
+
+
+class QueryTimer:
+    """An execute wrapper timing each query to the microsecond (the query log keeps milliseconds)."""
+
+    def __init__(self):
+        self.ms: list[float] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.ms.append((time.perf_counter() - start) * 1000)
+
+    def timings(self, count: int) -> list[float]:
+        return self.ms if len(self.ms) == count else [0.0] * count
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
