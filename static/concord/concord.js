@@ -19,3 +19,30 @@ document.addEventListener("change", (event) => {
     event.target.form.requestSubmit();
   }
 });
+
+// Ask before a destructive POST: <form data-confirm="Revoke this key?">.
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+  }
+});
+
+// Copy a value shown once (an API key): <button data-copy-target="#api-key">.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy-target]");
+  if (!button) return;
+  const field = document.querySelector(button.dataset.copyTarget);
+  if (!field) return;
+  field.select();
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    copied = true;
+  } catch {
+    // Clipboard API needs a secure context; fall back to the selection + legacy command.
+    copied = document.execCommand && document.execCommand("copy");
+  }
+  const label = button.querySelector("span") || button;
+  label.textContent = copied ? (button.dataset.copiedLabel || "Copied") : "Press Ctrl+C to copy";
+});

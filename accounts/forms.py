@@ -1,0 +1,48 @@
+"""Forms of the accounts pages: password reset by email and API tokens."""
+
+from django import forms
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.template import loader
+
+from .models import ApiToken
+from .tasks import send_email
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, with the email sent by a Celery worker.
+
+    The message is rendered here, while the user object is at hand, so the task
+    receives plain strings (JSON-serializable) and is queued only once the request's
+    transaction commits.
+    """
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        html = loader.render_to_string(html_email_template_name, context) if html_email_template_name else None
+        send_email.delay_on_commit(subject=subject, body=body, to=[to_email], html=html, from_email=from_email)
+
+
+class ApiTokenForm(forms.Form):
+    """What a person chooses for a new key; the key itself comes from create_api_token."""
+
+    name = forms.CharField(
+        max_length=ApiToken._meta.get_field("name").max_length,
+        error_messages={"required": "Give the key a name, e.g. the system that will use it."},
+        help_text="What the key is for, e.g. “Accounting sync”, so you can tell your keys apart.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read-only keys get 403 on any change. Give write access only to integrations that need it.",
+    )

@@ -1,0 +1,75 @@
+"""Signing in and out, passwords, and a person's own API tokens.
+
+The auth pages are Django's own views with Concord's templates; Django already
+marks the signed-out ones (login, password reset) `login_not_required`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .forms import ApiTokenForm, PasswordResetForm
+from .models import ApiToken
+from .services import create_api_token, revoke_api_token
+
+
+class LoginView(auth_views.LoginView):
+    # A signed-in person following an old link to /login/ goes where they meant to.
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # Added after the session is flushed, so it survives into the login page.
+        messages.info(request, "You have been signed out.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+
+def _token_list_page(request, form, *, status=200, created=None):
+    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    context = {"form": form, "tokens": tokens, "created": created}
+    return render(request, "accounts/token_list.html", context, status=status)
+
+
+def token_list(request):
+    """The signed-in person's tokens, with the form to create another."""
+    return _token_list_page(request, ApiTokenForm())
+
+
+@never_cache
+@require_POST
+def token_create(request):
+    """Create a token and show its key on this response only.
+
+    The key is rendered straight into the POST response rather than carried to a
+    redirect, so it is never stored anywhere (not even in the session).
+    """
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _token_list_page(request, form, status=400)
+    try:
+        token, key = create_api_token(user=request.user, **form.cleaned_data)
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return _token_list_page(request, form, status=400)
+    return render(request, "accounts/token_created.html", {"token": token, "key": key})
+
+
+@require_POST
+def token_revoke(request, pk: int):
+    # Only one's own tokens: someone else's id is indistinguishable from a missing one.
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if revoke_api_token(token=token):
+        messages.success(request, f"Revoked “{token.name}”. Requests using that key now get 401.")
+    else:
+        messages.info(request, f"“{token.name}” was already revoked.")
+    return redirect("token_list")

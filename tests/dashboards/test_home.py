@@ -1,0 +1,120 @@
+"""The home page shows each role what it works on first, and nothing it cannot use."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+
+from tests.factories import CustomerFactory
+
+SECTIONS = {"my-customers", "customers-per-owner", "missing-billing", "recent-customers"}
+
+
+def home(client, user):
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response
+
+
+def sections_on(response) -> set[str]:
+    page = response.content.decode()
+    return {section for section in SECTIONS if f'<section class="col-xl-6" id="{section}"' in page}
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        ("rep", {"my-customers"}),
+        ("sales_manager", {"customers-per-owner"}),
+        ("clerk", {"missing-billing", "recent-customers"}),
+        ("finance_manager", {"missing-billing", "recent-customers"}),
+        ("admin", {"customers-per-owner", "missing-billing", "recent-customers"}),
+        ("outsider", set()),
+    ],
+)
+def test_each_role_gets_its_own_sections_and_no_others(client, actors, actor, expected):
+    response = home(client, actors[actor])
+    assert sections_on(response) == expected
+    assert actors[actor].role_label in response.content.decode()
+
+
+def test_a_rep_sees_how_many_customers_they_own_and_the_latest_ten(client, rep, other_rep):
+    mine = CustomerFactory.create_batch(12, owner=rep)
+    CustomerFactory(owner=other_rep, name="Not Mine AG")
+
+    response = home(client, rep)
+
+    digest = response.context["my_customers"]
+    assert digest.count == 12
+    assert len(digest.latest) == 10 and {c.owner for c in digest.latest} == {rep}
+    page = response.content.decode()
+    assert "Not Mine AG" not in page
+    assert f"{reverse('crm:customer_list')}?owner={rep.pk}" in page
+    assert mine[-1].get_absolute_url() in page
+
+
+def test_a_rep_without_customers_is_told_so(client, rep):
+    assert "You do not own any customers yet." in home(client, rep).content.decode()
+
+
+def test_a_sales_manager_sees_customers_counted_per_owner(client, sales_manager, rep, other_rep):
+    CustomerFactory.create_batch(3, owner=rep)
+    CustomerFactory(owner=rep, status="inactive")
+    CustomerFactory(owner=other_rep)
+
+    response = home(client, sales_manager)
+
+    counts = [(owner, owner.customer_count, owner.active_count) for owner in response.context["owners"]]
+    assert counts == [(rep, 4, 3), (other_rep, 1, 1)]
+    assert f"?owner={rep.pk}" in response.content.decode()
+
+
+def test_finance_sees_customers_missing_billing_details(client, clerk, rep):
+    CustomerFactory(owner=rep, name="Complete GmbH")
+    CustomerFactory(owner=rep, name="No Tax Id Ltd", tax_id="")
+    CustomerFactory(owner=rep, name="No Address SA", address_line1="", city="")
+
+    response = home(client, clerk)
+
+    digest = response.context["missing_billing"]
+    assert digest.count == 2
+    assert {c.name for c in digest.latest} == {"No Tax Id Ltd", "No Address SA"}
+    assert [c.name for c in response.context["recent_customers"]] == ["No Address SA", "No Tax Id Ltd", "Complete GmbH"]
+
+
+def test_finance_is_told_when_every_customer_is_complete(client, clerk, customer):
+    assert "Every customer has complete billing details." in home(client, clerk).content.decode()
+
+
+def test_someone_without_a_role_is_told_whom_to_ask_and_offered_no_customer_pages(client, outsider):
+    page = home(client, outsider).content.decode()
+    assert "Your account has no role yet" in page
+    assert reverse("crm:customer_list") not in page
+    assert reverse("token_list") in page and reverse("api_docs") in page
+
+
+def test_only_roles_that_may_create_customers_are_offered_new_customer(client, rep, clerk, customer):
+    try:
+        new_customer_url = reverse("crm:customer_create")
+    except NoReverseMatch:
+        pytest.skip("crm has no customer form yet; the home page offers no link to it")
+    assert f'href="{new_customer_url}"' in home(client, rep).content.decode()
+    assert f'href="{new_customer_url}"' not in home(client, clerk).content.decode()
+
+
+@pytest.mark.parametrize("actor", ["rep", "sales_manager", "clerk", "admin"])
+def test_the_query_count_does_not_grow_with_customers(client, actors, actor, rep, other_rep):
+    client.force_login(actors[actor])
+
+    def queries_for_home():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("home")).status_code == 200
+        return len(queries)
+
+    CustomerFactory.create_batch(3, owner=rep)
+    CustomerFactory.create_batch(2, owner=other_rep, tax_id="")
+    few = queries_for_home()
+    CustomerFactory.create_batch(25, owner=rep, city="")
+    CustomerFactory.create_batch(20, owner=other_rep)
+    assert queries_for_home() == few <= 9
