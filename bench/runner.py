@@ -5,6 +5,7 @@ import cProfile
 import io
 import json
 import logging
+import os
 import platform
 import pstats
 import statistics
@@ -116,10 +117,18 @@ def main(argv) -> int:
             f"\nMeasuring in-process (django.test.Client, DEBUG off) as {rep.username}: "
             f"{args.warmup} warm-up + {args.requests} timed requests per measure."
         )
+        load_before = os.getloadavg()[0]
         results = measure_all(selected, ctx, rep, args)
+        load = max(load_before, os.getloadavg()[0])
+        busy = load > (os.cpu_count() or 1) * 0.75
         targets = evaluate_targets(results, ctx)
         print_report(results, targets, ctx)
-        path = write_json(args, db, report, ctx, results, targets, started_at)
+        if busy:
+            print(
+                f"\nNote: the machine was busy (load average {load:.1f} on {os.cpu_count()} cores): latencies are "
+                "inflated; compare the cpu ms column, or run again on a quiet machine."
+            )
+        path = write_json(args, db, report, ctx, results, targets, started_at, load)
         print(f"\nResults: {path.relative_to(settings.BASE_DIR)}")
         ApiToken.objects.filter(user__username__startswith="bench_rep", name="bench").delete()
     return 0 if all(r["ok"] for r in results.values()) else 2
@@ -174,10 +183,12 @@ def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
         latencies = []
         if profile is not None:
             profile.enable()
+        cpu_started = time.process_time()
         for _ in range(args.requests):
             start = time.perf_counter()
             get()
             latencies.append(time.perf_counter() - start)
+        cpu_seconds = time.process_time() - cpu_started
         if profile is not None:
             profile.disable()
     except MeasureError as error:
@@ -192,6 +203,8 @@ def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
         "max_ms": ms[-1],
         "mean_ms": statistics.fmean(ms),
         "throughput_rps": len(ms) / (sum(ms) / 1000),
+        # Python CPU time of this process per request: steadier than latency on a busy machine.
+        "cpu_ms": cpu_seconds * 1000 / len(ms),
         "queries": len(queries),
         "sql_ms": sum(q["ms"] for q in queries),
         "response_bytes": len(response.content),
@@ -252,7 +265,8 @@ def compute_ratios(results: dict) -> dict:
 
 def print_report(results: dict, targets: dict, ctx: BenchContext):
     print(
-        f"\n{'measure':<50} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>8} {'queries':>8} {'sql ms':>7}"
+        f"\n{'measure':<50} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>8} {'queries':>8} "
+        f"{'sql ms':>7} {'cpu ms':>7}"
     )
     for result in results.values():
         if not result["ok"]:
@@ -260,11 +274,12 @@ def print_report(results: dict, targets: dict, ctx: BenchContext):
             continue
         print(
             f"{result['title']:<50} {result['requests']:>5} {result['p50_ms']:>8.1f} {result['p95_ms']:>8.1f} "
-            f"{result['max_ms']:>8.1f} {result['throughput_rps']:>8.1f} {result['queries']:>8} {result['sql_ms']:>7.1f}"
+            f"{result['max_ms']:>8.1f} {result['throughput_rps']:>8.1f} {result['queries']:>8} {result['sql_ms']:>7.1f} "
+            f"{result['cpu_ms']:>7.1f}"
         )
     ratios = compute_ratios(results)
     if ratios:
-        print("\nRatios (throughput)")
+        print("\nRatios (throughput; ≥ 1 is faster than the hand-written view)")
         for label, ratio in ratios.items():
             print(f"  {label}: {ratio:.2f}")
     print(
@@ -310,7 +325,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def write_json(args, db, report, ctx, results, targets, started_at) -> Path:
+def write_json(args, db, report, ctx, results, targets, started_at, load) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{started_at:%Y%m%d-%H%M%S}.json"
     data = {
@@ -322,6 +337,8 @@ def write_json(args, db, report, ctx, results, targets, started_at) -> Path:
             "python": platform.python_version(),
             "django": django.get_version(),
             "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average": load,
             "database": db.server_version,
             "database_name": db.name,
         },
