@@ -1,8 +1,15 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "crm"
-# Stub: replaced by the pages work.
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="base.html"), name="customer_list"),
+    path("", views.CustomerListView.as_view(), name="customer_list"),
+    path("new/", views.CustomerCreateView.as_view(), name="customer_create"),
+    path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer_edit"),
+    path("<int:pk>/contacts/", views.CustomerContactsView.as_view(), name="contact_panel"),
+    path("<int:pk>/contacts/new/", views.ContactCreateView.as_view(), name="contact_create"),
+    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.ContactUpdateView.as_view(), name="contact_edit"),
+    path("<int:pk>/contacts/<int:contact_pk>/delete/", views.ContactDeleteView.as_view(), name="contact_delete"),
 ]

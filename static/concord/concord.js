@@ -46,3 +46,13 @@ document.addEventListener("click", async (event) => {
   const label = button.querySelector("span") || button;
   label.textContent = copied ? (button.dataset.copiedLabel || "Copied") : "Press Ctrl+C to copy";
 });
+
+// Escape in an inline form (a contact being added or edited) cancels it, like its Cancel link.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const cancel = event.target.closest && event.target.closest("form.contact-form")?.querySelector("[data-cancel]");
+  if (cancel) {
+    event.preventDefault();
+    cancel.click();
+  }
+});

@@ -1,0 +1,316 @@
+"""Customer pages: list, record page with its contacts panel, create and edit.
+
+Views parse the request, call crm.services and render; who may do what comes from
+crm.permissions. An htmx request gets a partial of the same template
+(`crm/customer_detail.html#contacts`), a plain request the whole page, so the
+contacts panel also works without JavaScript.
+"""
+
+import csv
+import re
+from copy import copy
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Sum
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.generic import CreateView, DetailView, UpdateView
+from django_filters.views import FilterView
+from django_htmx.http import reswap, retarget
+from django_tables2 import SingleTableMixin
+
+from .filters import CustomerFilterSet
+from .forms import ContactForm, CustomerFilterFormHelper, CustomerForm
+from .models import Contact, Customer
+from .permissions import can_change_credit_limit, can_create_customer, can_edit_contacts, can_edit_customer
+from .services import create_contact, create_customer, delete_contact, update_contact, update_customer
+from .tables import CappedPaginator, CustomerTable
+
+DETAIL_TEMPLATE = "crm/customer_detail.html"
+FILTER_PARAMS = ("q", "owner", "status", "currency", "updated_since")
+
+# The CSV export: header → column read straight from the database (values_list),
+# so exporting 100,000 customers never builds 100,000 model instances.
+CSV_COLUMNS = {
+    "Name": "name",
+    "Legal name": "legal_name",
+    "Tax ID": "tax_id",
+    "Email": "email",
+    "Phone": "phone",
+    "Address": "address_line1",
+    "Address (line 2)": "address_line2",
+    "Postal code": "postal_code",
+    "City": "city",
+    "State / region": "region",
+    "Country": "country",
+    "Currency": "currency",
+    "Payment terms": "payment_terms",
+    "Payment days": "payment_days",
+    "Credit limit": "credit_limit",
+    "Owner": "owner__username",
+    "Status": "status",
+    "Updated": "updated_at",
+}
+# A cell starting like a formula is run by spreadsheet programs; a phone number
+# ("+49 30 …") or a negative number is not a formula and stays as it is.
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().]*$)")
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def _stream_csv(rows, header):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_csv_cell(value) for value in row])
+
+
+class CustomerViewMixin(PermissionRequiredMixin):
+    """Every customer page needs a role that reads customers; without one, 403."""
+
+    permission_required = "crm.view_customer"
+
+    def get_queryset(self):
+        return Customer.objects.visible_to(self.request.user).select_related("owner")
+
+
+class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
+    """Customers with search, owner/status filters, sorting, pagination and a CSV
+    export (`?_export=csv`) of exactly the filtered, sorted set."""
+
+    filterset_class = CustomerFilterSet
+    table_class = CustomerTable
+    table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
+    template_name = "crm/customer_list.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("_export") == "csv":
+            filterset = self.get_filterset(self.filterset_class)
+            if filterset.is_valid():  # an invalid filter shows the page with its error instead
+                return self.export_csv(filterset.qs)
+        return super().get(request, *args, **kwargs)
+
+    def export_csv(self, queryset):
+        table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
+        rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
+        response = StreamingHttpResponse(_stream_csv(rows, CSV_COLUMNS), content_type="text/csv; charset=utf-8")
+        filename = f"customers-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter_helper"] = CustomerFilterFormHelper(context["filter"].form)
+        context["is_filtered"] = any(self.request.GET.get(param) for param in FILTER_PARAMS)
+        context["can_create"] = can_create_customer(self.request.user)
+        # Credit granted to the filtered set, per currency: one grouped query.
+        context["credit_totals"] = (
+            self.object_list.order_by()
+            .values("currency")
+            .annotate(total=Sum("credit_limit"), customers=Count("id"))
+            .filter(total__isnull=False)
+            .order_by("currency")
+        )
+        return context
+
+
+def customer_page_context(request, customer: Customer, **panel) -> dict:
+    """What the record page needs; the contacts panel's state comes in `panel`."""
+    user = request.user
+    return {
+        "customer": customer,
+        "object": customer,
+        "can_edit": can_edit_customer(user, customer),
+        "can_change_credit_limit": can_change_credit_limit(user, customer),
+        "due_if_issued_today": customer.due_date(timezone.localdate()),
+        **contacts_context(request, customer, **panel),
+    }
+
+
+def contacts_context(request, customer: Customer, *, form=None, editing=None, notice="") -> dict:
+    return {
+        "customer": customer,
+        "contacts": list(customer.contacts.all()),
+        "can_edit_contacts": can_edit_contacts(request.user, customer),
+        "contact_form": form,
+        "editing_contact": editing,
+        "adding_contact": form is not None and editing is None,
+        "contacts_notice": notice,
+    }
+
+
+class CustomerDetailView(CustomerViewMixin, DetailView):
+    """The customer's record page: header with status and the facts that matter,
+    billing details and the contacts panel."""
+
+    template_name = DETAIL_TEMPLATE
+    context_object_name = "customer"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **customer_page_context(self.request, self.object)}
+
+
+class CustomerFormMixin(CustomerViewMixin):
+    form_class = CustomerForm
+    template_name = "crm/customer_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        if kwargs.get("instance") is not None:
+            # The form writes what was typed onto its instance; keep self.object as stored.
+            kwargs["instance"] = copy(kwargs["instance"])
+        return kwargs
+
+    def form_valid(self, form):
+        try:
+            self.object = self.save(form.changes())
+        except ValidationError as error:
+            form.add_error(None, error)  # a dict of field errors lands on the fields
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"name": self.object.name})
+        return redirect(self.object)
+
+
+class CustomerCreateView(CustomerFormMixin, CreateView):
+    success_message = "Created %(name)s."
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_create_customer(request.user):
+            raise PermissionDenied("You may not create customers.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def save(self, data):
+        return create_customer(by=self.request.user, data=data)
+
+
+class CustomerUpdateView(CustomerFormMixin, UpdateView):
+    success_message = "Saved %(name)s."
+
+    def get_object(self, queryset=None):
+        customer = super().get_object(queryset)
+        if not can_edit_customer(self.request.user, customer):
+            raise PermissionDenied("You may not change this customer.")
+        return customer
+
+    def save(self, data):
+        return update_customer(customer=self.object, by=self.request.user, data=data)
+
+
+class CustomerContactsView(CustomerViewMixin, View):
+    """The contacts panel of a customer's record page.
+
+    GET returns the panel (htmx uses it to cancel a form). The subclasses add,
+    change and delete contacts: htmx gets the refreshed panel (or the form
+    fragment again, with its errors), a plain POST is redirected to the record.
+    """
+
+    contact: Contact | None = None  # the contact being changed, if any
+
+    @cached_property
+    def customer(self) -> Customer:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        return self.render_panel()
+
+    def render_panel(self, **panel):
+        """The panel for htmx, the whole record page otherwise."""
+        if self.request.htmx:
+            return render(
+                self.request, f"{DETAIL_TEMPLATE}#contacts", contacts_context(self.request, self.customer, **panel)
+            )
+        return render(self.request, DETAIL_TEMPLATE, customer_page_context(self.request, self.customer, **panel))
+
+    def render_form(self, form):
+        """The form fragment for htmx, the record page with the form open otherwise."""
+        if self.request.htmx:
+            context = {"customer": self.customer, "contact_form": form, "editing_contact": self.contact}
+            return render(self.request, f"{DETAIL_TEMPLATE}#contact_form", context)
+        return self.render_panel(form=form, editing=self.contact)
+
+    def saved(self, notice: str):
+        if self.request.htmx:
+            response = self.render_panel(notice=notice)
+            # The form asked to swap itself; on success the whole panel is replaced.
+            return reswap(retarget(response, "#contacts-panel"), "outerHTML")
+        messages.success(self.request, notice)
+        return redirect(f"{self.customer.get_absolute_url()}#contacts-panel")
+
+
+class ContactChangeView(CustomerContactsView):
+    """Base of the views that change contacts: only for those who keep this
+    customer's contacts (403 otherwise, htmx or not)."""
+
+    permission_denied_message = "You may not change this customer's contacts."
+
+    def has_permission(self):
+        return super().has_permission() and can_edit_contacts(self.request.user, self.customer)
+
+    def submit(self, form, save, verb: str):
+        """Validate, save through crm.services, and answer with the refreshed panel,
+        or with the form again: its errors and what was typed."""
+        if form.is_valid():
+            try:
+                contact = save(form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)  # a dict of field errors lands on the fields
+            else:
+                return self.saved(f"{verb} {contact.name}.")
+        return self.render_form(form)
+
+
+class ContactCreateView(ContactChangeView):
+    def get(self, request, *args, **kwargs):
+        return self.render_form(ContactForm())
+
+    def post(self, request, *args, **kwargs):
+        return self.submit(
+            ContactForm(request.POST),
+            lambda data: create_contact(customer=self.customer, by=request.user, data=data),
+            "Added",
+        )
+
+
+class ContactUpdateView(ContactChangeView):
+    @cached_property
+    def contact(self) -> Contact:
+        return get_object_or_404(Contact, pk=self.kwargs["contact_pk"], customer=self.customer)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(ContactForm(instance=copy(self.contact)))
+
+    def post(self, request, *args, **kwargs):
+        return self.submit(
+            ContactForm(request.POST, instance=copy(self.contact)),
+            lambda data: update_contact(contact=self.contact, by=request.user, data=data),
+            "Saved",
+        )
+
+
+class ContactDeleteView(ContactUpdateView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        name = self.contact.name
+        delete_contact(contact=self.contact, by=request.user)
+        return self.saved(f"Deleted {name}.")
