@@ -193,5 +193,7 @@ def test_the_owner_filter_submits_itself(page, live_server, rep, other_rep, sign
     expect(page).to_have_url(re.compile(rf"owner={other_rep.pk}"))
     expect(page.locator("table.customer-table tbody tr")).to_have_count(1)
     expect(page.locator("table.customer-table")).to_contain_text("Theirs")
+    # The credit granted to the filtered set arrives just after the page (htmx).
+    expect(page.locator("#credit-totals")).to_have_text(re.compile(r"Credit granted:\s+10,000\.00\s+EUR"))
     snap("filtered")
     assert_no_csp_violations(console_errors)
