@@ -9,7 +9,7 @@ where `fields` is present only for field errors.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, pagination, permissions
+from rest_framework import exceptions, filters, pagination, permissions
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -90,11 +90,67 @@ def exception_handler(exc, context):
 
 
 class CursorPagination(pagination.CursorPagination):
-    """Stable pages however fast rows are added; no COUNT(*) over a big table."""
+    """Stable pages however fast rows are added; no COUNT(*) over a big table.
+
+    Use it with `OrderingFilter` below when clients may choose the order.
+    """
 
     ordering = ("-updated_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError):
+            # A cursor is opaque, but it is only base64: a hand-edited position
+            # ("p=abc" against a date) must read as a bad cursor, not a crash.
+            if request.query_params.get(self.cursor_query_param) is None:
+                raise
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's `?ordering=`, made safe for cursor pagination.
+
+    - The order always ends with the primary key, so rows with equal names (or
+      equal timestamps) keep one order between pages and none is shown twice.
+    - A nullable column cannot be a cursor position (NULL compares to nothing),
+      so a view may sort it through a non-null annotation instead:
+      `ordering_aliases = {"credit_limit": "credit_limit_sort"}`, with
+      `credit_limit_sort` annotated by the view's queryset. Clients still write
+      `?ordering=credit_limit`.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        aliases = getattr(view, "ordering_aliases", {})
+        terms = []
+        for term in ordering:
+            descending = term.startswith("-")
+            field = aliases.get(term.lstrip("-"), term.lstrip("-"))
+            terms.append(f"-{field}" if descending else field)
+        if not {"id", "-id", "pk", "-pk"} & set(terms):
+            terms.append("-id" if terms[0].startswith("-") else "id")
+        return tuple(terms)
+
+    def get_schema_operation_parameters(self, view):
+        fields = [item if isinstance(item, str) else item[0] for item in getattr(view, "ordering_fields", None) or []]
+        if not fields or fields == ["__all__"]:
+            return super().get_schema_operation_parameters(view)
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by one or more fields, comma-separated; prefix a field with `-` to reverse it.",
+                "schema": {"type": "array", "items": {"type": "string", "enum": [*fields, *(f"-{f}" for f in fields)]}},
+                "style": "form",
+                "explode": False,
+            }
+        ]
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -135,6 +191,12 @@ def add_error_responses(result, generator, request, public):
                 codes.insert(0, "400")
             if "{" in path:
                 codes.append("404")
+            elif any(parameter.get("name") == "cursor" for parameter in operation.get("parameters", [])):
+                responses.setdefault("404", {"description": "The `cursor` is not one this list gave out.", **ref})
             for code in codes:
                 responses.setdefault(code, {"description": descriptions[code], **ref})
+            for code, response in responses.items():
+                # Errors a view documents itself (e.g. a 409) share the shape too.
+                if code.startswith("4") and "content" not in response:
+                    response.update(ref)
     return result

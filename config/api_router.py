@@ -1,7 +1,13 @@
-"""Every /api/v1/ resource, registered on one router."""
+"""Every /api/v1/ resource, registered on one router (URL names `api:<basename>-list` / `-detail`)."""
 
 from rest_framework.routers import DefaultRouter
 
+from crm.api import ContactViewSet, CustomerViewSet
+
+app_name = "api"
+
 router = DefaultRouter()
-# Stub: the API work registers crm's viewsets here.
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+
 urlpatterns = router.urls

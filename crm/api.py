@@ -1,0 +1,264 @@
+"""REST API v1 for customers and contacts.
+
+Thin on purpose: serializers check the shape of the input, and every change goes
+through crm.services, which decide who may change which field and report
+duplicates and forbidden changes as ValidationError / PermissionDenied (answered
+400 and 403 by config.api.exception_handler). Lists share the FilterSets of the
+pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import DecimalField, ProtectedError, Value
+from django.db.models.functions import Coalesce
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, status, viewsets
+
+from config.api import OrderingFilter
+
+from . import services
+from .filters import ContactFilterSet, CustomerFilterSet, possible_owners
+from .models import Contact, Customer
+
+User = get_user_model()
+
+# Customers without a credit limit sort below every real limit: first when
+# ascending, last with `?ordering=-credit_limit` ("largest limits first").
+NO_CREDIT_LIMIT_SORTS_AS = Decimal("-1")
+
+
+class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
+    """A customer by id, among those the requesting user may see."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Customer.objects.none()
+        return Customer.objects.visible_to(request.user)
+
+
+class CustomerContactSerializer(serializers.ModelSerializer):
+    """A contact as listed inside its customer."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:contact-detail")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "url", "name", "email", "phone", "job_title", "is_primary"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:customer-detail")
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        help_text="Id of the sales rep who owns the customer. Defaults to whoever creates it; "
+        "only managers may name or change it.",
+    )
+    owner_name = serializers.CharField(source="owner.__str__", read_only=True)
+    billing_name = serializers.CharField(read_only=True, help_text="Legal name, or the name when that is empty.")
+    terms_label = serializers.CharField(
+        read_only=True, help_text="The payment terms as people say them, e.g. “Net 30”."
+    )
+    credit_limit = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        allow_null=True,
+        required=False,
+        help_text="Most this customer may owe us, in its currency, as a decimal string; null for no limit. "
+        "Only finance managers change it.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "url",
+            "name",
+            "legal_name",
+            "billing_name",
+            "tax_id",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "currency",
+            "payment_terms",
+            "payment_days",
+            "terms_label",
+            "credit_limit",
+            "owner",
+            "owner_name",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            # Tax ids are compared normalised ("de 123" == "DE123") by the service,
+            # which reports a duplicate on this field; DRF's own unique check
+            # would compare them raw.
+            "tax_id": {"validators": []},
+            # The column is a small integer on PostgreSQL; say so on every database.
+            "payment_days": {"max_value": 32767},
+        }
+
+    def validate_owner(self, owner):
+        keeps_owner = self.instance is not None and owner.pk == self.instance.owner_id
+        if not keeps_owner and not possible_owners().filter(pk=owner.pk).exists():
+            raise serializers.ValidationError("The owner must be an active sales rep or sales manager.")
+        return owner
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    """A customer with its contacts; lists leave the contacts out to stay light."""
+
+    contacts = CustomerContactSerializer(many=True, read_only=True)
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "contacts"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:contact-detail")
+    customer = VisibleCustomerField(help_text="Id of the customer; a contact cannot move to another customer.")
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "url",
+            "customer",
+            "customer_name",
+            "name",
+            "email",
+            "phone",
+            "job_title",
+            "is_primary",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # One primary contact per customer is kept by the service (naming a new
+        # one demotes the old one); DRF's check would refuse it instead.
+        validators = []
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Other records still point to this one."
+    default_code = "conflict"
+
+
+@extend_schema(tags=["customers"])
+@extend_schema_view(
+    list=extend_schema(summary="List customers", description="Newest changes first unless `ordering` says otherwise."),
+    retrieve=extend_schema(summary="Get a customer with its contacts"),
+    create=extend_schema(summary="Create a customer", description="A sales rep becomes the owner."),
+    update=extend_schema(summary="Replace a customer's fields"),
+    partial_update=extend_schema(summary="Change some of a customer's fields"),
+    destroy=extend_schema(
+        summary="Delete a customer (admins only)",
+        responses={
+            204: None,
+            409: OpenApiResponse(description="Other records (e.g. invoices) still point to the customer."),
+        },
+    ),
+)
+class CustomerViewSet(viewsets.ModelViewSet):
+    """Customers: the master record shared by sales and finance.
+
+    Who may change which field is decided by crm.services: reps their own
+    customers, finance clerks billing details, managers everything, and only
+    finance managers the credit limit. Sending a field back unchanged is never
+    refused.
+    """
+
+    serializer_class = CustomerSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = CustomerFilterSet
+    ordering_fields = ["name", "created_at", "updated_at", "credit_limit"]
+    ordering_aliases = {"credit_limit": "credit_limit_sort"}
+    ordering = ("-updated_at", "-id")
+
+    def get_queryset(self):
+        customers = (
+            Customer.objects.visible_to(self.request.user)
+            .select_related("owner")
+            .annotate(
+                credit_limit_sort=Coalesce(
+                    "credit_limit",
+                    Value(NO_CREDIT_LIMIT_SORTS_AS),
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                )
+            )
+        )
+        if self.action == "retrieve":
+            customers = customers.prefetch_related("contacts")
+        return customers
+
+    def get_serializer_class(self):
+        return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_customer(by=self.request.user, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_customer(
+            customer=serializer.instance, by=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            raise ConflictError(
+                "This customer cannot be deleted while invoices or other records point to it; set it inactive instead."
+            ) from error
+
+
+@extend_schema(tags=["contacts"])
+@extend_schema_view(
+    list=extend_schema(summary="List contacts", description="Filter by `customer` to get one customer's contacts."),
+    retrieve=extend_schema(summary="Get a contact"),
+    create=extend_schema(
+        summary="Add a contact to a customer", description="A customer's first contact becomes its primary one."
+    ),
+    update=extend_schema(summary="Replace a contact's fields"),
+    partial_update=extend_schema(summary="Change some of a contact's fields"),
+    destroy=extend_schema(summary="Delete a contact"),
+)
+class ContactViewSet(viewsets.ModelViewSet):
+    """People at customers; whoever may edit a customer keeps its contacts."""
+
+    serializer_class = ContactSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = ContactFilterSet
+    ordering_fields = ["name", "created_at", "updated_at"]
+    ordering = ("-updated_at", "-id")
+
+    def get_queryset(self):
+        return Contact.objects.filter(customer__in=Customer.objects.visible_to(self.request.user)).select_related(
+            "customer"
+        )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        customer = data.pop("customer")
+        serializer.instance = services.create_contact(customer=customer, by=self.request.user, data=data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_contact(
+            contact=serializer.instance, by=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_contact(contact=instance, by=self.request.user)

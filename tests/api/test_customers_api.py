@@ -1,0 +1,145 @@
+"""/api/v1/customers/: reading, creating, changing and deleting customers."""
+
+from decimal import Decimal
+
+import pytest
+
+from crm.models import Contact, Customer
+from tests.factories import ContactFactory, CustomerFactory
+
+from .helpers import customer_url, error_of
+
+pytestmark = pytest.mark.django_db
+
+
+class TestReading:
+    def test_a_customer_reads_as_its_fields_plus_what_people_need(self, as_actor, customer):
+        response = as_actor("rep").get(customer_url(customer))
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["id"] == customer.pk
+        assert body["url"] == f"http://testserver/api/v1/customers/{customer.pk}/"
+        assert body["name"] == "Acme Industries GmbH"
+        assert body["owner"] == customer.owner_id
+        assert body["owner_name"] == "Rita Rep"
+        assert body["terms_label"] == "Net 30"
+        assert body["billing_name"] == customer.legal_name
+        assert body["credit_limit"] == "10000.00"  # money is a decimal string, never a float
+
+    def test_the_detail_lists_the_contacts_primary_first(self, as_actor, customer):
+        ContactFactory(customer=customer, name="Zoe Zimmer", is_primary=True)
+        ContactFactory(customer=customer, name="Adam Alt")
+
+        contacts = as_actor("rep").get(customer_url(customer)).json()["contacts"]
+
+        assert [c["name"] for c in contacts] == ["Zoe Zimmer", "Adam Alt"]
+        assert contacts[0]["is_primary"] is True
+        assert contacts[0]["url"].startswith("http://testserver/api/v1/contacts/")
+
+    def test_the_list_leaves_contacts_out(self, as_actor, customer):
+        ContactFactory(customer=customer)
+
+        results = as_actor("rep").get(customer_url()).json()["results"]
+
+        assert [r["id"] for r in results] == [customer.pk]
+        assert "contacts" not in results[0]
+
+    def test_a_customer_without_a_credit_limit_has_null(self, as_actor):
+        unlimited = CustomerFactory(credit_limit=None)
+        assert as_actor("rep").get(customer_url(unlimited)).json()["credit_limit"] is None
+
+    def test_an_unknown_customer_is_a_404(self, as_actor):
+        response = as_actor("rep").get(customer_url(999999))
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+
+
+class TestCreating:
+    def test_a_rep_creates_a_customer_and_owns_it(self, as_actor, rep):
+        response = as_actor("rep").post(
+            customer_url(),
+            {"name": "Initech", "email": "ap@initech.example", "tax_id": "de 999 888 777", "payment_days": 14},
+        )
+
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        customer = Customer.objects.get(pk=body["id"])
+        assert customer.owner == rep
+        assert customer.tax_id == "DE999888777"  # normalised by the service
+        assert body["tax_id"] == "DE999888777"
+        assert body["terms_label"] == "Net 14"
+        assert body["currency"] == "EUR"
+        assert body["credit_limit"] is None
+
+    def test_a_sales_manager_names_the_owner(self, as_actor, rep):
+        response = as_actor("sales_manager").post(customer_url(), {"name": "Initech", "owner": rep.pk})
+        assert response.status_code == 201, response.json()
+        assert Customer.objects.get(pk=response.json()["id"]).owner == rep
+
+    def test_a_finance_manager_sets_the_credit_limit_from_the_start(self, as_actor):
+        response = as_actor("finance_manager").post(customer_url(), {"name": "Initech", "credit_limit": "2500.50"})
+        assert response.status_code == 201, response.json()
+        assert Customer.objects.get(pk=response.json()["id"]).credit_limit == Decimal("2500.50")
+
+    def test_read_only_fields_are_ignored(self, as_actor):
+        response = as_actor("rep").post(
+            customer_url(),
+            {"name": "Initech", "id": 4242, "terms_label": "Net 999", "created_at": "2001-01-01T00:00:00Z"},
+        )
+        assert response.status_code == 201
+        body = response.json()
+        assert body["id"] != 4242
+        assert body["terms_label"] == "Net 30"
+        assert not body["created_at"].startswith("2001")
+
+
+class TestChanging:
+    def test_a_patch_changes_only_what_it_sends(self, as_actor, customer):
+        response = as_actor("rep").patch(customer_url(customer), {"phone": "+49 89 555"})
+
+        assert response.status_code == 200, response.json()
+        customer.refresh_from_db()
+        assert customer.phone == "+49 89 555"
+        assert customer.name == "Acme Industries GmbH"
+        assert response.json()["phone"] == "+49 89 555"
+
+    def test_a_put_replaces_the_fields(self, as_actor, customer):
+        body = as_actor("rep").get(customer_url(customer)).json()
+        body.update(name="Acme Holding", payment_terms="eom", payment_days=15)
+
+        response = as_actor("rep").put(customer_url(customer), body)
+
+        assert response.status_code == 200, response.json()
+        assert response.json()["terms_label"] == "End of month + 15"
+        customer.refresh_from_db()
+        assert (customer.name, customer.payment_terms, customer.payment_days) == ("Acme Holding", "eom", 15)
+
+    def test_the_updated_at_moves_on_a_change(self, as_actor, customer):
+        before = customer.updated_at
+        as_actor("rep").patch(customer_url(customer), {"phone": "+49 89 555"})
+        customer.refresh_from_db()
+        assert customer.updated_at > before
+
+    def test_a_sales_manager_hands_a_customer_to_another_rep(self, as_actor, customer, other_rep):
+        response = as_actor("sales_manager").patch(customer_url(customer), {"owner": other_rep.pk})
+        assert response.status_code == 200, response.json()
+        customer.refresh_from_db()
+        assert customer.owner == other_rep
+
+
+class TestDeleting:
+    def test_an_admin_deletes_a_customer_and_its_contacts(self, as_actor, customer, contact):
+        response = as_actor("admin").delete(customer_url(customer))
+
+        assert response.status_code == 204
+        assert not Customer.objects.filter(pk=customer.pk).exists()
+        assert not Contact.objects.filter(pk=contact.pk).exists()
+
+    @pytest.mark.parametrize("actor", ["rep", "sales_manager", "clerk", "finance_manager"])
+    def test_nobody_else_deletes_customers(self, as_actor, customer, actor):
+        response = as_actor(actor).delete(customer_url(customer))
+
+        assert response.status_code == 403
+        assert error_of(response)["code"] == "permission_denied"
+        assert Customer.objects.filter(pk=customer.pk).exists()

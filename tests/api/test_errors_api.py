@@ -1,0 +1,140 @@
+"""Every API error has one shape: {"error": {"code", "message", "fields"?}}, and bad
+input is a 400 with field errors, never a 500."""
+
+import pytest
+
+from tests.factories import CustomerFactory
+
+from .helpers import customer_url, error_of
+
+pytestmark = pytest.mark.django_db
+
+
+class TestShape:
+    def test_a_validation_error_names_its_fields(self, as_actor):
+        response = as_actor("rep").post(customer_url(), {"name": "", "email": "nope"})
+
+        assert response.status_code == 400
+        error = error_of(response)
+        assert error["code"] == "validation_error"
+        assert error["message"] == "Some fields are invalid; see `fields`."
+        assert error["fields"] == {"name": ["This field may not be blank."], "email": ["Enter a valid email address."]}
+
+    def test_401(self, api_client):
+        response = api_client.get(customer_url())
+        assert response.status_code == 401
+        assert error_of(response) == {
+            "code": "not_authenticated",
+            "message": "Authentication credentials were not provided.",
+        }
+
+    def test_403(self, as_actor, customer):
+        response = as_actor("clerk").patch(customer_url(customer), {"name": "X"})
+        assert response.status_code == 403
+        assert error_of(response) == {"code": "permission_denied", "message": "You may not change: name."}
+
+    def test_404(self, as_actor):
+        response = as_actor("rep").get(customer_url(123456))
+        assert response.status_code == 404
+        assert error_of(response) == {"code": "not_found", "message": "Not found."}
+
+    def test_404_for_an_id_that_is_not_a_number(self, as_actor):
+        response = as_actor("rep").get("/api/v1/customers/abc/")
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+
+    def test_404_for_an_unknown_api_path(self, as_actor):
+        response = as_actor("rep").get("/api/v1/nothing-here/")
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+
+    def test_a_body_that_is_not_json_is_a_400(self, as_actor):
+        response = as_actor("rep").post(customer_url(), data='{"name": "Initech",', content_type="application/json")
+        assert response.status_code == 400
+        error = error_of(response)
+        assert error["code"] == "parse_error"
+        assert error["message"].startswith("JSON parse error")
+
+    def test_a_body_that_is_not_an_object_is_a_400(self, as_actor):
+        response = as_actor("rep").post(customer_url(), data="[1, 2]", content_type="application/json")
+        assert response.status_code == 400
+        assert error_of(response)["code"] == "validation_error"
+
+    def test_an_unsupported_media_type_is_a_415(self, as_actor):
+        response = as_actor("rep").post(customer_url(), data="name=Initech", content_type="text/plain")
+        assert response.status_code == 415
+        assert error_of(response)["code"] == "unsupported_media_type"
+
+    def test_a_method_that_does_not_exist_is_a_405(self, as_actor):
+        response = as_actor("rep").put(customer_url(), {"name": "X"})
+        assert response.status_code == 405
+        assert error_of(response)["code"] == "method_not_allowed"
+
+
+class TestCustomerFieldErrors:
+    def test_a_duplicate_tax_id_is_refused_on_its_field(self, as_actor):
+        CustomerFactory(tax_id="DE123456789")
+
+        response = as_actor("rep").post(customer_url(), {"name": "Copycat", "tax_id": "de 123 456 789"})
+
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"tax_id": ["A customer with this tax ID already exists."]}
+
+    def test_changing_to_a_duplicate_tax_id_is_refused_too(self, as_actor, customer):
+        CustomerFactory(tax_id="DE123456789")
+        response = as_actor("clerk").patch(customer_url(customer), {"tax_id": "DE123456789"})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"tax_id": ["A customer with this tax ID already exists."]}
+
+    def test_keeping_its_own_tax_id_is_no_duplicate(self, as_actor, customer):
+        response = as_actor("clerk").patch(customer_url(customer), {"tax_id": customer.tax_id.lower()})
+        assert response.status_code == 200, response.json()
+
+    def test_an_invalid_email(self, as_actor):
+        response = as_actor("rep").post(customer_url(), {"name": "Initech", "email": "ap at initech"})
+        assert error_of(response)["fields"] == {"email": ["Enter a valid email address."]}
+
+    def test_a_negative_credit_limit(self, as_actor):
+        response = as_actor("finance_manager").post(customer_url(), {"name": "Initech", "credit_limit": "-1.00"})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"credit_limit": ["Ensure this value is greater than or equal to 0."]}
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            ("12.345", "Ensure that there are no more than 2 decimal places."),
+            ("1000000000000", "Ensure that there are no more than 12 digits before the decimal point."),
+            ("lots", "A valid number is required."),
+        ],
+    )
+    def test_a_credit_limit_that_is_not_money(self, as_actor, value, message):
+        response = as_actor("finance_manager").post(customer_url(), {"name": "Initech", "credit_limit": value})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"credit_limit": [message]}
+
+    @pytest.mark.parametrize("currency", ["euro", "eur", "E1R", ""])
+    def test_a_bad_currency(self, as_actor, currency):
+        response = as_actor("rep").post(customer_url(), {"name": "Initech", "currency": currency})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["currency"]
+
+    def test_a_bad_country_and_terms(self, as_actor):
+        response = as_actor("rep").post(
+            customer_url(), {"name": "Initech", "country": "Germany", "payment_terms": "net60", "payment_days": -1}
+        )
+        assert response.status_code == 400
+        assert set(error_of(response)["fields"]) == {"country", "payment_terms", "payment_days"}
+
+    def test_an_owner_who_is_not_in_sales(self, as_actor, clerk):
+        response = as_actor("sales_manager").post(customer_url(), {"name": "Initech", "owner": clerk.pk})
+        assert error_of(response)["fields"] == {"owner": ["The owner must be an active sales rep or sales manager."]}
+
+    def test_an_owner_who_does_not_exist(self, as_actor):
+        response = as_actor("sales_manager").post(customer_url(), {"name": "Initech", "owner": 999999})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["owner"]
+
+    def test_a_nul_character_in_a_name(self, as_actor):
+        response = as_actor("rep").post(customer_url(), {"name": "Ini\x00tech"})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["name"]

@@ -1,0 +1,266 @@
+"""Lists: the pages' FilterSets, ordering, cursor pages that never repeat a row,
+`?updated_since=` for sync, and a query count that does not grow with the page."""
+
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Customer
+from tests.factories import ContactFactory, CustomerFactory
+
+from .helpers import contact_url, customer_url, error_of
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.json()
+    return [row["id"] for row in response.json()["results"]]
+
+
+def walk(client, url, params) -> list[int]:
+    """Every id of every page, following the `next` links."""
+    seen, response = [], client.get(url, params)
+    while True:
+        seen += ids(response)
+        next_url = response.json()["next"]
+        if not next_url:
+            return seen
+        parts = urlsplit(next_url)
+        response = client.get(f"{parts.path}?{parts.query}")
+
+
+def touch(obj, when):
+    type(obj).objects.filter(pk=obj.pk).update(updated_at=when)
+
+
+class TestCustomerFilters:
+    def test_q_searches_name_legal_name_email_and_tax_id(self, as_actor):
+        acme = CustomerFactory(name="Acme", legal_name="Acme Industries GmbH", email="ap@acme.example", tax_id="DE111")
+        CustomerFactory(name="Globex", legal_name="Globex Corp", email="ap@globex.example", tax_id="DE222")
+        client = as_actor("rep")
+
+        for term in ("acme", "industries", "ap@acme", "de 111"):
+            assert ids(client.get(customer_url(), {"q": term})) == [acme.pk], term
+
+    def test_owner_status_and_currency(self, as_actor, rep, other_rep):
+        mine = CustomerFactory(owner=rep, status="active", currency="EUR")
+        CustomerFactory(owner=other_rep, status="active", currency="EUR")
+        prospect = CustomerFactory(owner=rep, status="prospect", currency="USD")
+        client = as_actor("rep")
+
+        assert set(ids(client.get(customer_url(), {"owner": rep.pk}))) == {mine.pk, prospect.pk}
+        assert ids(client.get(customer_url(), {"owner": rep.pk, "status": "prospect"})) == [prospect.pk]
+        assert ids(client.get(customer_url(), {"currency": "USD"})) == [prospect.pk]
+
+    def test_updated_since_returns_what_changed_from_then_on(self, as_actor):
+        now = timezone.now()
+        old, recent = CustomerFactory(), CustomerFactory()
+        touch(old, now - timedelta(days=10))
+        touch(recent, now - timedelta(hours=1))
+
+        response = as_actor("rep").get(customer_url(), {"updated_since": (now - timedelta(days=1)).isoformat()})
+
+        assert ids(response) == [recent.pk]
+
+    def test_updated_since_accepts_a_utc_z_timestamp(self, as_actor):
+        CustomerFactory()
+        assert len(ids(as_actor("rep").get(customer_url(), {"updated_since": "2000-01-01T00:00:00Z"}))) == 1
+
+    @pytest.mark.parametrize(
+        ("param", "value"),
+        [
+            ("updated_since", "garbage"),
+            ("updated_since", "2026-13-45"),
+            ("owner", "abc"),
+            ("owner", "999999"),
+            ("status", "nope"),
+        ],
+    )
+    def test_an_invalid_filter_value_is_a_400_on_its_parameter(self, as_actor, param, value):
+        response = as_actor("rep").get(customer_url(), {param: value})
+
+        assert response.status_code == 400
+        error = error_of(response)
+        assert error["code"] == "validation_error"
+        assert list(error["fields"]) == [param]
+
+    @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+    def test_an_updated_since_that_leaves_the_calendar_in_utc_is_a_400(self, as_actor, value):
+        response = as_actor("rep").get(customer_url(), {"updated_since": value})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["updated_since"]
+
+    def test_updated_since_takes_any_offset_python_reads(self, as_actor):
+        # PostgreSQL itself refuses offsets beyond ±15:59; the filter hands it UTC.
+        CustomerFactory()
+        assert len(ids(as_actor("rep").get(customer_url(), {"updated_since": "2000-01-01T00:00:00-16:00"}))) == 1
+
+    def test_the_owner_filter_takes_only_sales_people(self, as_actor, clerk):
+        response = as_actor("rep").get(customer_url(), {"owner": clerk.pk})
+        assert response.status_code == 400
+
+
+class TestContactFilters:
+    def test_customer_q_primary_and_updated_since(self, as_actor, customer, others_customer):
+        jane = ContactFactory(customer=customer, name="Jane Doe", job_title="CFO", is_primary=True)
+        john = ContactFactory(customer=customer, name="John Roe", job_title="Buyer")
+        other = ContactFactory(customer=others_customer, name="Olga Other", job_title="CFO")
+        touch(other, timezone.now() - timedelta(days=30))
+        client = as_actor("rep")
+
+        assert set(ids(client.get(contact_url(), {"customer": customer.pk}))) == {jane.pk, john.pk}
+        assert set(ids(client.get(contact_url(), {"q": "cfo"}))) == {jane.pk, other.pk}
+        assert ids(client.get(contact_url(), {"customer": customer.pk, "is_primary": "true"})) == [jane.pk]
+        since = (timezone.now() - timedelta(days=1)).isoformat()
+        assert set(ids(client.get(contact_url(), {"updated_since": since}))) == {jane.pk, john.pk}
+
+    @pytest.mark.parametrize(
+        ("param", "value"),
+        [
+            ("customer", "abc"),
+            ("customer", "99999999999999999999"),
+            ("customer", "1e30"),
+            ("updated_since", "yesterday"),
+        ],
+    )
+    def test_an_invalid_filter_value_is_a_400(self, as_actor, param, value):
+        response = as_actor("rep").get(contact_url(), {param: value})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == [param]
+
+
+class TestOrdering:
+    def test_newest_changes_come_first_by_default(self, as_actor):
+        now = timezone.now()
+        a, b, c = CustomerFactory(), CustomerFactory(), CustomerFactory()
+        for customer, age in ((a, 3), (b, 1), (c, 2)):
+            touch(customer, now - timedelta(hours=age))
+
+        assert ids(as_actor("rep").get(customer_url())) == [b.pk, c.pk, a.pk]
+
+    def test_by_name_both_ways(self, as_actor):
+        for name in ("Beta", "Alpha", "Gamma"):
+            CustomerFactory(name=name)
+        client = as_actor("rep")
+
+        names = [r["name"] for r in client.get(customer_url(), {"ordering": "name"}).json()["results"]]
+        assert names == ["Alpha", "Beta", "Gamma"]
+        names = [r["name"] for r in client.get(customer_url(), {"ordering": "-name"}).json()["results"]]
+        assert names == ["Gamma", "Beta", "Alpha"]
+
+    def test_by_credit_limit_puts_customers_without_one_below_any_limit(self, as_actor):
+        small = CustomerFactory(credit_limit=Decimal("500.00"))
+        none = CustomerFactory(credit_limit=None)
+        zero = CustomerFactory(credit_limit=Decimal("0.00"))
+        large = CustomerFactory(credit_limit=Decimal("90000.00"))
+        client = as_actor("rep")
+
+        assert ids(client.get(customer_url(), {"ordering": "credit_limit"})) == [none.pk, zero.pk, small.pk, large.pk]
+        assert ids(client.get(customer_url(), {"ordering": "-credit_limit"})) == [large.pk, small.pk, zero.pk, none.pk]
+
+    def test_an_unknown_ordering_field_falls_back_to_the_default(self, as_actor):
+        CustomerFactory()
+        assert as_actor("rep").get(customer_url(), {"ordering": "tax_id,owner__password"}).status_code == 200
+
+    def test_contacts_by_name(self, as_actor, customer):
+        for name in ("Bea", "Al", "Cy"):
+            ContactFactory(customer=customer, name=name)
+        results = as_actor("rep").get(contact_url(), {"ordering": "name"}).json()["results"]
+        assert [r["name"] for r in results] == ["Al", "Bea", "Cy"]
+
+
+class TestCursorPagination:
+    @pytest.mark.parametrize(
+        "ordering", [None, "name", "-name", "credit_limit", "-credit_limit", "created_at", "-updated_at"]
+    )
+    def test_pages_cover_every_customer_once_in_order(self, as_actor, ordering):
+        # Equal names, limits and timestamps: ties must not repeat or drop rows at page edges.
+        customers = [
+            CustomerFactory(name=f"Same Name {i // 3}", credit_limit=None if i % 4 == 0 else Decimal(i // 2 * 100))
+            for i in range(11)
+        ]
+        same_moment = timezone.now() - timedelta(hours=1)
+        Customer.objects.update(updated_at=same_moment)
+        params = {"page_size": 3, **({"ordering": ordering} if ordering else {})}
+        client = as_actor("rep")
+
+        seen = walk(client, customer_url(), params)
+
+        assert sorted(seen) == sorted(c.pk for c in customers)
+        assert len(seen) == len(set(seen))
+        assert seen == ids(client.get(customer_url(), {**params, "page_size": 50}))  # same order as one big page
+
+    def test_the_previous_link_goes_back(self, as_actor):
+        for i in range(5):
+            CustomerFactory(name=f"C{i}")
+        client = as_actor("rep")
+        first = client.get(customer_url(), {"ordering": "name", "page_size": 2})
+        second = client.get(first.json()["next"])
+
+        back = client.get(second.json()["previous"])
+
+        assert ids(back) == ids(first)
+
+    def test_the_list_is_cursor_paginated_without_a_count(self, as_actor):
+        CustomerFactory()
+        body = as_actor("rep").get(customer_url()).json()
+        assert set(body) == {"next", "previous", "results"}
+
+    def test_a_tampered_cursor_is_a_404_not_a_crash(self, as_actor):
+        import base64
+
+        CustomerFactory()
+        client = as_actor("rep")
+        for position in ("p=not-a-date", "o=-1", "r=x"):
+            cursor = base64.b64encode(position.encode()).decode()
+            response = client.get(customer_url(), {"cursor": cursor})
+            assert response.status_code == 404, position
+            assert error_of(response) == {"code": "not_found", "message": "Invalid cursor"}
+        cursor = base64.b64encode(b"p=lots").decode()
+        assert client.get(customer_url(), {"cursor": cursor, "ordering": "credit_limit"}).status_code == 404
+
+    def test_page_size_is_capped(self, as_actor):
+        CustomerFactory.create_batch(3)
+        assert len(ids(as_actor("rep").get(customer_url(), {"page_size": 100000}))) == 3
+        assert len(ids(as_actor("rep").get(customer_url(), {"page_size": "abc"}))) == 3
+
+
+class TestQueryCounts:
+    """A list costs the same number of queries whatever the number of rows: token
+    lookup, its last-used stamp, the user's permissions (2) and the page itself."""
+
+    LIST_QUERIES = 5
+
+    @pytest.mark.parametrize("rows", [5, 50])
+    def test_customer_list(self, as_actor, django_assert_num_queries, rows):
+        CustomerFactory.create_batch(rows)
+        client = as_actor("rep")
+
+        with django_assert_num_queries(self.LIST_QUERIES):
+            response = client.get(customer_url())
+
+        assert len(ids(response)) == rows
+
+    @pytest.mark.parametrize("rows", [5, 50])
+    def test_contact_list(self, as_actor, django_assert_num_queries, rows):
+        for customer in CustomerFactory.create_batch(5):
+            ContactFactory.create_batch(rows // 5, customer=customer)
+        client = as_actor("rep")
+
+        with django_assert_num_queries(self.LIST_QUERIES):
+            response = client.get(contact_url())
+
+        assert len(ids(response)) == rows
+
+    def test_customer_detail_with_contacts(self, as_actor, django_assert_num_queries, customer):
+        ContactFactory.create_batch(10, customer=customer)
+        client = as_actor("rep")
+
+        with django_assert_num_queries(self.LIST_QUERIES + 1):  # + the contacts
+            response = client.get(customer_url(customer))
+
+        assert len(response.json()["contacts"]) == 10
