@@ -115,7 +115,7 @@ def main(argv) -> int:
         selected = [MEASURES[name] for name in (args.measure or MEASURES)]
         print(
             f"\nMeasuring in-process (django.test.Client, DEBUG off) as {rep.username}: "
-            f"{args.warmup} warm-up + {args.requests} timed requests per measure."
+            f"{args.warmup} warm-up + {args.requests} timed requests per measure, in interleaved rounds."
         )
         load_before = os.getloadavg()[0]
         results = measure_all(selected, ctx, rep, args)
@@ -142,74 +142,111 @@ def clients_for(rep) -> dict[str, Client]:
     return {"session": session, "token": Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")}
 
 
+ROUNDS = 10
+
+
 def measure_all(selected, ctx: BenchContext, rep, args) -> dict:
+    """Warm every measure up, then time them in interleaved rounds, so a burst of load
+    on the machine hits all of them alike and the ratios between them stay fair."""
     clients = clients_for(rep)
+    runs = [MeasureRun(m, clients[m.client], m.path(ctx), args.profile == m.name) for m in selected]
+    for run in runs:
+        run.prepare(args.warmup)
+    rounds = min(ROUNDS, args.requests)
+    for number in range(rounds):
+        share = args.requests // rounds + (1 if number < args.requests % rounds else 0)
+        for run in runs:
+            run.time(share)
     results = {}
-    for m in selected:
-        url = m.path(ctx)
-        profile = cProfile.Profile() if args.profile == m.name else None
-        results[m.name] = run_measure(clients[m.client], url, args, profile=profile)
-        results[m.name].update(title=m.title, url=url, client=m.client)
-        result = results[m.name]
+    for run in runs:
+        result = results[run.measure.name] = run.result()
         state = f"{result['p95_ms']:.1f} ms p95" if result["ok"] else f"FAILED: {result['error']}"
-        print(f"  {m.name:<24} {state}")
-        if profile is not None:
-            print_profile(profile, m.name)
+        print(f"  {run.measure.name:<24} {state}")
+        if run.profile is not None:
+            print_profile(run.profile, run.measure.name)
         if args.explain and result.get("queries_sql"):
-            explain(m.name, result["queries_sql"])
+            explain(run.measure.name, result["queries_sql"])
     return results
 
 
-def run_measure(client: Client, url: str, args, *, profile=None) -> dict:
-    def get():
-        response = client.get(url)
+class MeasureRun:
+    """One measure's requests: warm-up, one request with its queries captured, then
+    timed requests (in rounds), and the figures."""
+
+    def __init__(self, measure, client: Client, url: str, profile: bool):
+        self.measure, self.client, self.url = measure, client, url
+        self.profile = cProfile.Profile() if profile else None
+        self.error = None
+        self.latencies: list[float] = []
+        self.cpu_seconds = 0.0
+        self.queries: list[dict] = []
+        self.response_bytes = 0
+
+    def get(self):
+        response = self.client.get(self.url)
         if response.status_code != 200:
-            raise MeasureError(f"HTTP {response.status_code} for {url}")
+            raise MeasureError(f"HTTP {response.status_code} for {self.url}")
         return response
 
-    try:
-        for _ in range(args.warmup):
-            get()
-        # The query log is a bounded deque: empty it, or a full one makes the capture count 0.
-        reset_queries()
-        timer = QueryTimer()
-        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
-            response = get()
+    def prepare(self, warmup: int):
+        try:
+            for _ in range(warmup):
+                self.get()
+            # The query log is a bounded deque: empty it, or a full one makes the capture count 0.
+            reset_queries()
+            timer = QueryTimer()
+            with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
+                response = self.get()
+        except MeasureError as error:
+            self.error = str(error)
+            return
         # Copied now: the next request's request_started signal empties the log.
-        queries = [
+        captured_queries = captured.captured_queries
+        self.queries = [
             {"sql": query["sql"], "ms": ms}
-            for query, ms in zip(captured.captured_queries, timer.timings(len(captured.captured_queries)), strict=True)
+            for query, ms in zip(captured_queries, timer.timings(len(captured_queries)), strict=True)
         ]
-        latencies = []
-        if profile is not None:
-            profile.enable()
-        cpu_started = time.process_time()
-        for _ in range(args.requests):
-            start = time.perf_counter()
-            get()
-            latencies.append(time.perf_counter() - start)
-        cpu_seconds = time.process_time() - cpu_started
-        if profile is not None:
-            profile.disable()
-    except MeasureError as error:
-        return {"ok": False, "error": str(error)}
+        self.response_bytes = len(response.content)
 
-    ms = sorted(latency * 1000 for latency in latencies)
-    return {
-        "ok": True,
-        "requests": len(ms),
-        "p50_ms": statistics.median(ms),
-        "p95_ms": percentile(ms, 95),
-        "max_ms": ms[-1],
-        "mean_ms": statistics.fmean(ms),
-        "throughput_rps": len(ms) / (sum(ms) / 1000),
-        # Python CPU time of this process per request: steadier than latency on a busy machine.
-        "cpu_ms": cpu_seconds * 1000 / len(ms),
-        "queries": len(queries),
-        "sql_ms": sum(q["ms"] for q in queries),
-        "response_bytes": len(response.content),
-        "queries_sql": sorted(queries, key=lambda q: -q["ms"]),
-    }
+    def time(self, requests: int):
+        if self.error:
+            return
+        if self.profile is not None:
+            self.profile.enable()
+        cpu_started = time.process_time()
+        try:
+            for _ in range(requests):
+                start = time.perf_counter()
+                self.get()
+                self.latencies.append(time.perf_counter() - start)
+        except MeasureError as error:
+            self.error = str(error)
+        finally:
+            self.cpu_seconds += time.process_time() - cpu_started
+            if self.profile is not None:
+                self.profile.disable()
+
+    def result(self) -> dict:
+        described = {"title": self.measure.title, "url": self.url, "client": self.measure.client}
+        if self.error:
+            return {"ok": False, "error": self.error, **described}
+        ms = sorted(latency * 1000 for latency in self.latencies)
+        return {
+            "ok": True,
+            **described,
+            "requests": len(ms),
+            "p50_ms": statistics.median(ms),
+            "p95_ms": percentile(ms, 95),
+            "max_ms": ms[-1],
+            "mean_ms": statistics.fmean(ms),
+            "throughput_rps": len(ms) / (sum(ms) / 1000),
+            # Python CPU time of this process per request: steadier than latency on a busy machine.
+            "cpu_ms": self.cpu_seconds * 1000 / len(ms),
+            "queries": len(self.queries),
+            "sql_ms": sum(q["ms"] for q in self.queries),
+            "response_bytes": self.response_bytes,
+            "queries_sql": sorted(self.queries, key=lambda q: -q["ms"]),
+        }
 
 
 class MeasureError(Exception):
