@@ -81,7 +81,9 @@ class CustomerForm(forms.ModelForm):
             if name not in self.editable:
                 field.disabled = True
                 field.help_text = _reason(name)
-        self.fields["name"].widget.attrs["autofocus"] = True
+        first_editable = next((field for field in self.fields.values() if not field.disabled), None)
+        if first_editable is not None:
+            first_editable.widget.attrs["autofocus"] = True  # keyboard users start typing at once
         self.helper = self._build_helper()
 
     def _build_helper(self) -> FormHelper:
@@ -144,10 +146,11 @@ class CustomerForm(forms.ModelForm):
                     data[name] = raw
         return data
 
-    def validate_unique(self):
-        # crm.services checks uniqueness (tax ids are normalised first) and reports
-        # it on the field; checking here too would query twice and could disagree.
-        pass
+    def _get_validation_exclusions(self):
+        # The model's constraints would report a duplicate tax id as a form-wide error,
+        # and only when typed exactly as stored. crm.services normalises the tax id
+        # first and reports a duplicate on the field, so the form leaves it to them.
+        return super()._get_validation_exclusions() | {"tax_id"}
 
 
 class ContactForm(forms.ModelForm):
@@ -162,11 +165,6 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["autofocus"] = True
-
-    def validate_unique(self):
-        # One primary contact per customer is kept by crm.services, which demotes
-        # the previous one rather than refusing the new one.
-        pass
 
 
 class CustomerFilterFormHelper(FormHelper):

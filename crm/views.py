@@ -28,7 +28,7 @@ from django_tables2 import SingleTableMixin
 from .filters import CustomerFilterSet
 from .forms import ContactForm, CustomerFilterFormHelper, CustomerForm
 from .models import Contact, Customer
-from .permissions import can_change_credit_limit, can_create_customer, can_edit_contacts, can_edit_customer
+from .permissions import can_create_customer, can_edit_contacts, can_edit_customer, editable_customer_fields
 from .services import create_contact, create_customer, delete_contact, update_contact, update_customer
 from .tables import CappedPaginator, CustomerTable, status_badge
 
@@ -141,14 +141,24 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
         return context
 
 
+# The parts of a customer record, as the record page names them to say who may change what.
+FIELD_GROUPS = {
+    "general details": Customer.GENERAL_FIELDS,
+    "billing details": Customer.BILLING_FIELDS,
+    "owner": Customer.MANAGED_FIELDS,
+    "credit limit": Customer.CREDIT_FIELDS,
+}
+
+
 def customer_page_context(request, customer: Customer, **panel) -> dict:
     """What the record page needs; the contacts panel's state comes in `panel`."""
-    user = request.user
+    editable = editable_customer_fields(request.user, customer)
     return {
         "customer": customer,
         "object": customer,
-        "can_edit": can_edit_customer(user, customer),
-        "can_change_credit_limit": can_change_credit_limit(user, customer),
+        "can_edit": bool(editable),
+        "may_change": [part for part, fields in FIELD_GROUPS.items() if editable.issuperset(fields)],
+        "may_not_change": [part for part, fields in FIELD_GROUPS.items() if editable.isdisjoint(fields)],
         "status_badge": status_badge(customer),
         "due_if_issued_today": customer.due_date(timezone.localdate()),
         **contacts_context(request, customer, **panel),

@@ -165,6 +165,18 @@ class TestWhoSeesWhat:
         assert (contact_url("contact_edit", customer, contact) in page) is allowed
         assert (contact_url("contact_delete", customer, contact) in page) is allowed
 
+    @pytest.mark.parametrize(
+        ("actor", "sentence"),
+        [
+            ("rep", "You may change its general details, billing details; not its owner, credit limit."),
+            ("clerk", "You may change its billing details; not its general details, owner, credit limit."),
+            ("finance_manager", "You may change its general details, billing details, owner, credit limit."),
+            ("other_rep", "You may read this customer; its owner, managers and finance change it."),
+        ],
+    )
+    def test_the_record_page_says_what_you_may_change(self, signed_in, customer, actor, sentence):
+        assert sentence in signed_in(actor).get(detail_url(customer)).text
+
     def test_an_unknown_customer_is_not_found(self, signed_in):
         assert signed_in("rep").get(reverse("crm:customer_detail", args=[999999])).status_code == 404
 
@@ -236,9 +248,10 @@ class TestCreateCustomer:
         assert signed_in("clerk").post(create_url(), new_customer_data()).status_code == 403
         assert not Customer.objects.exists()
 
-    def test_a_duplicate_tax_id_is_an_error_on_its_field(self, signed_in):
+    @pytest.mark.parametrize("typed", ["US123456789", "us 123456789"])
+    def test_a_duplicate_tax_id_is_an_error_on_its_field(self, signed_in, typed):
         CustomerFactory(tax_id="US123456789")
-        response = signed_in("rep").post(create_url(), new_customer_data(tax_id="us 123456789"))
+        response = signed_in("rep").post(create_url(), new_customer_data(tax_id=typed))
         assert response.status_code == 200
         assert response.context["form"].errors["tax_id"] == ["A customer with this tax ID already exists."]
         assert "A customer with this tax ID already exists." in response.text

@@ -163,6 +163,7 @@ def test_a_clerk_sees_the_credit_limit_but_changes_only_the_terms(
     page.get_by_role("link", name="Edit", exact=True).click()
 
     expect(page.locator("#read-only-note")).to_be_visible()
+    expect(page.get_by_label("Legal name")).to_be_focused()  # the first field a clerk may change
     credit = page.get_by_label("Credit limit")
     expect(credit).to_be_disabled()
     expect(credit).to_have_value("25000.00")
