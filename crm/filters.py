@@ -1,8 +1,12 @@
 """One FilterSet per model, shared by the list pages and the API."""
 
+from datetime import UTC
+
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django_filters.fields import IsoDateTimeField
 
 from accounts.roles import SALES_ROLES
 
@@ -14,12 +18,39 @@ def possible_owners():
     return get_user_model().objects.filter(is_active=True, groups__name__in=SALES_ROLES).distinct()
 
 
+class UpdatedSinceField(IsoDateTimeField):
+    """An ISO 8601 timestamp, turned into UTC before it reaches the database:
+    PostgreSQL refuses offsets beyond ±15:59, and a time near year 1 or 9999
+    would overflow when converted there."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date and time between the years 1 and 9999.", code="invalid") from None
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    """`?updated_since=<ISO datetime>`: what changed from then on, for sync."""
+
+    field_class = UpdatedSinceField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        kwargs.setdefault("label", "Updated since")
+        super().__init__(**kwargs)
+
+
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", help_text="Name, legal name, email or tax ID")
     owner = django_filters.ModelChoiceFilter(queryset=lambda request: possible_owners())
     status = django_filters.ChoiceFilter(choices=Customer.Status.choices)
     currency = django_filters.CharFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Customer
@@ -39,9 +70,10 @@ class CustomerFilterSet(django_filters.FilterSet):
 
 class ContactFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    # Bounded to the id column's range: a larger number is a 400, not an overflow.
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
     is_primary = django_filters.BooleanFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Contact
