@@ -82,6 +82,11 @@ def customer_list_page(ctx):
     return "/customers/"
 
 
+@measure("customer_credit_totals", "Customer list: credit totals (htmx, after load)")
+def customer_credit_totals(ctx):
+    return "/customers/?_part=credit_totals"
+
+
 @measure("customer_search_page", "Customer list page, search + filter")
 def customer_search_page(ctx):
     return f"/customers/?q={ctx.search_term}&status=active"
