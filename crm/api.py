@@ -10,7 +10,7 @@ pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, ProtectedError, Value
+from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -19,7 +19,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from config.api import OrderingFilter
 
 from . import services
-from .filters import ContactFilterSet, CustomerFilterSet, possible_owners
+from .filters import ContactFilterSet, CustomerFilterSet
 from .models import Contact, Customer
 
 User = get_user_model()
@@ -109,12 +109,6 @@ class CustomerSerializer(serializers.ModelSerializer):
             # The column is a small integer on PostgreSQL; say so on every database.
             "payment_days": {"max_value": 32767},
         }
-
-    def validate_owner(self, owner):
-        keeps_owner = self.instance is not None and owner.pk == self.instance.owner_id
-        if not keeps_owner and not possible_owners().filter(pk=owner.pk).exists():
-            raise serializers.ValidationError("The owner must be an active sales rep or sales manager.")
-        return owner
 
 
 class CustomerDetailSerializer(CustomerSerializer):
@@ -218,11 +212,9 @@ class CustomerViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         try:
-            instance.delete()
-        except ProtectedError as error:
-            raise ConflictError(
-                "This customer cannot be deleted while invoices or other records point to it; set it inactive instead."
-            ) from error
+            services.delete_customer(customer=instance, by=self.request.user)
+        except services.CustomerInUse as error:
+            raise ConflictError(str(error)) from error
 
 
 @extend_schema(tags=["contacts"])
@@ -246,9 +238,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     ordering = ("-updated_at", "-id")
 
     def get_queryset(self):
-        return Contact.objects.filter(customer__in=Customer.objects.visible_to(self.request.user)).select_related(
-            "customer"
-        )
+        return Contact.objects.visible_to(self.request.user).select_related("customer")
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

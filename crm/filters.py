@@ -4,18 +4,10 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
-from accounts.roles import SALES_ROLES
-
-from .models import Contact, Customer
-
-
-def possible_owners():
-    """Who can own a customer: active users in a sales role."""
-    return get_user_model().objects.filter(is_active=True, groups__name__in=SALES_ROLES).distinct()
+from .models import Contact, Customer, possible_owners
 
 
 class UpdatedSinceField(IsoDateTimeField):

@@ -5,10 +5,13 @@ import re
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from accounts.roles import SALES_ROLES
 
 currency_code_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. EUR.")
 country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code, e.g. DE.")
@@ -21,6 +24,11 @@ def normalize_tax_id(value: str) -> str:
 
 def default_currency() -> str:
     return settings.DEFAULT_CURRENCY
+
+
+def possible_owners():
+    """Who can own a customer: active users in a sales role."""
+    return get_user_model().objects.filter(is_active=True, groups__name__in=SALES_ROLES).distinct()
 
 
 class PaymentTerms(models.TextChoices):
@@ -177,6 +185,12 @@ class Customer(models.Model):
         return issued_on + timedelta(days=self.payment_days)
 
 
+class ContactQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Contacts of the customers a user may see."""
+        return self.filter(customer__in=Customer.objects.visible_to(user))
+
+
 class Contact(models.Model):
     """A person at a customer. The primary contact is who documents are addressed to."""
 
@@ -188,6 +202,8 @@ class Contact(models.Model):
     is_primary = models.BooleanField("primary", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_primary", "name", "id"]

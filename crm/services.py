@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
-from .models import Contact, Customer, normalize_tax_id
+from .models import Contact, Customer, normalize_tax_id, possible_owners
 from .permissions import can_create_customer, can_edit_contacts, editable_customer_fields
 
 DUPLICATE_TAX_ID = "A customer with this tax ID already exists."
@@ -35,6 +36,11 @@ def _apply(customer: Customer, data: dict[str, Any]) -> set[str]:
     return changed
 
 
+def _check_owner(customer: Customer, changed: set[str]) -> None:
+    if "owner" in changed and not possible_owners().filter(pk=customer.owner_id).exists():
+        raise ValidationError({"owner": "The owner must be an active sales rep or sales manager."})
+
+
 def _validate_and_save(customer: Customer, update_fields: list[str] | None = None) -> None:
     # validate_constraints is done here by hand so a duplicate tax id is reported on
     # its field; the database constraint still catches two requests racing.
@@ -60,6 +66,7 @@ def create_customer(*, by, data: dict[str, Any]) -> Customer:
     changed = _apply(customer, data)
     if "owner" in changed:
         _check_fields(by, None, {"owner"})
+        _check_owner(customer, changed)
     _validate_and_save(customer)
     return customer
 
@@ -72,9 +79,28 @@ def update_customer(*, customer: Customer, by, data: dict[str, Any]) -> Customer
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     changed = _apply(customer, data)
     _check_fields(by, customer, changed)
+    _check_owner(customer, changed)
     if changed:
         _validate_and_save(customer, update_fields=[*changed, "updated_at"])
     return customer
+
+
+class CustomerInUse(Exception):
+    """Other records (invoices, payments…) still point to the customer."""
+
+
+@transaction.atomic
+def delete_customer(*, customer: Customer, by) -> None:
+    """Delete a customer entered by mistake. Only admins may, and only while
+    nothing else points to it; a customer with history is set inactive instead."""
+    if not by.has_perm("crm.delete_customer"):
+        raise PermissionDenied("Only administrators may delete customers; set the customer inactive instead.")
+    try:
+        customer.delete()
+    except ProtectedError as error:
+        raise CustomerInUse(
+            "This customer cannot be deleted while invoices or other records point to it; set it inactive instead."
+        ) from error
 
 
 def _check_contacts(by, customer: Customer) -> None:

@@ -9,7 +9,7 @@ from django.db import IntegrityError
 
 from crm.models import Customer, PaymentTerms, normalize_tax_id
 from crm.permissions import editable_customer_fields
-from crm.services import create_customer, update_customer
+from crm.services import create_customer, delete_customer, update_customer
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +168,18 @@ class TestWhoMayChangeWhat:
         for name, user in actors.items():
             expected = [] if name == "outsider" else [customer]
             assert list(Customer.objects.visible_to(user)) == expected, name
+
+
+class TestOwnerAndDeletion:
+    def test_the_owner_must_be_an_active_sales_user(self, sales_manager, clerk, customer):
+        with pytest.raises(ValidationError) as caught:
+            update_customer(customer=customer, by=sales_manager, data={"owner": clerk})
+        assert "owner" in caught.value.message_dict
+        customer.refresh_from_db()
+        assert customer.owner != clerk
+
+    def test_only_admins_delete_customers(self, sales_manager, admin_user, customer):
+        with pytest.raises(PermissionDenied):
+            delete_customer(customer=customer, by=sales_manager)
+        delete_customer(customer=customer, by=admin_user)
+        assert not Customer.objects.filter(pk=customer.pk).exists()
