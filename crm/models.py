@@ -143,6 +143,8 @@ class Customer(models.Model):
                 condition=~Q(tax_id=""),
                 name="crm_customer_unique_tax_id",
                 violation_error_message="A customer with this tax ID already exists.",
+                # "unique" makes Django report it on the tax_id field (forms, admin).
+                violation_error_code="unique",
             ),
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),

@@ -13,11 +13,40 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// Autosubmit filter forms when a select changes.
-document.addEventListener("change", (event) => {
-  if (event.target.matches("form[data-autosubmit] select")) {
-    event.target.form.requestSubmit();
+// Autosubmit filter forms when a select is picked with the mouse. Keyboard users
+// step through options with the arrow keys (which fire "change" on a closed select
+// in Chromium), so for them the form is submitted on Enter or when they leave the field.
+const AUTOSUBMIT_SELECT = "form[data-autosubmit] select";
+document.addEventListener("keydown", (event) => {
+  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
+  if (!select) return;
+  if (event.key === "Enter") {
+    event.preventDefault();
+    select.form.requestSubmit();
+  } else if (event.key !== "Tab") {
+    select.dataset.keyboard = "1";
   }
+});
+document.addEventListener("change", (event) => {
+  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
+  if (!select) return;
+  if (select.dataset.keyboard) {
+    select.dataset.pending = "1";
+  } else {
+    select.form.requestSubmit();
+  }
+});
+document.addEventListener("focusout", (event) => {
+  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
+  if (select && select.dataset.pending) {
+    delete select.dataset.pending;
+    select.form.requestSubmit();
+  }
+  if (select) delete select.dataset.keyboard;
+});
+document.addEventListener("mousedown", (event) => {
+  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
+  if (select) delete select.dataset.keyboard;
 });
 
 // Ask before a destructive POST: <form data-confirm="Revoke this key?">.
