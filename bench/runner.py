@@ -130,15 +130,20 @@ def main(argv) -> int:
             )
         path = write_json(args, db, report, ctx, results, targets, started_at, load)
         print(f"\nResults: {path.relative_to(settings.BASE_DIR)}")
-        ApiToken.objects.filter(user__username__startswith="bench_rep", name="bench").delete()
+        ApiToken.objects.filter(name=token_name()).delete()
     return 0 if all(r["ok"] for r in results.values()) else 2
+
+
+def token_name() -> str:
+    # One token per run: two runs sharing a kept bench database must not revoke each other's.
+    return f"bench run {os.getpid()}"
 
 
 def clients_for(rep) -> dict[str, Client]:
     # A page that crashes is reported as that measure's failure (HTTP 500), not a crash of the bench.
     session = Client(raise_request_exception=False)
     session.force_login(rep)
-    _, key = create_api_token(user=rep, name="bench", scope=ApiToken.Scope.READ)
+    _, key = create_api_token(user=rep, name=token_name(), scope=ApiToken.Scope.READ)
     return {"session": session, "token": Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")}
 
 
