@@ -82,9 +82,9 @@ def customer_list_page(ctx):
     return "/customers/"
 
 
-@measure("customer_credit_totals", "Customer list: credit totals (htmx, after load)")
-def customer_credit_totals(ctx):
-    return "/customers/?_part=credit_totals"
+@measure("customer_list_summary", "Customer list: count + credit totals (htmx, after load)")
+def customer_list_summary(ctx):
+    return "/customers/?_part=summary"
 
 
 @measure("customer_search_page", "Customer list page, search + filter")
