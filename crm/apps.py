@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class CrmConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'crm'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "crm"

@@ -50,6 +50,16 @@ class CustomerQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Customer.Status.ACTIVE)
 
+    def credit_totals(self):
+        """Credit granted, per currency: [{"currency": "EUR", "total": Decimal(…)}, …]."""
+        return (
+            self.order_by()
+            .values("currency")
+            .annotate(total=models.Sum("credit_limit"))
+            .filter(total__isnull=False)
+            .order_by("currency")
+        )
+
     def missing_billing_details(self):
         return self.filter(Q(tax_id="") | Q(address_line1="") | Q(city="") | Q(country=""))
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,7 +25,7 @@ from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
 from .filters import CustomerFilterSet
-from .forms import ContactForm, CustomerFilterFormHelper, CustomerForm
+from .forms import ContactForm, CustomerForm, prepare_filter_form
 from .models import Contact, Customer
 from .permissions import can_create_customer, can_edit_contacts, can_edit_customer, editable_customer_fields
 from .services import create_contact, create_customer, delete_contact, update_contact, update_customer
@@ -104,26 +103,29 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
 
     def get(self, request, *args, **kwargs):
         part = "csv" if request.GET.get("_export") == "csv" else request.GET.get("_part")
-        if part in ("csv", "credit_totals"):
+        if part in ("csv", "summary"):
             filterset = self.get_filterset(self.filterset_class)
             if filterset.is_valid():  # an invalid filter shows the page with its error instead
                 if part == "csv":
                     return self.export_csv(filterset.qs)
-                return self.render_credit_totals(filterset.qs)
+                return self.render_summary(filterset.qs)
         return super().get(request, *args, **kwargs)
 
-    def render_credit_totals(self, queryset):
-        """Credit granted to the filtered set, per currency. Summing 100,000 rows costs
-        more than the rest of the page together, so the page asks for it afterwards
-        (htmx, on load) rather than making every page view wait for it."""
-        totals = (
-            queryset.order_by()
-            .values("currency")
-            .annotate(total=Sum("credit_limit"))
-            .filter(total__isnull=False)
-            .order_by("currency")
-        )
-        return render(self.request, "crm/customer_list.html#credit_totals", {"credit_totals": totals})
+    def render_summary(self, queryset):
+        """How many customers the filters find and the credit granted to them. Counting
+        and summing 100,000 rows cost more than the rest of the page together, so the
+        page asks for them afterwards (htmx, on load) and pages through the table
+        without a COUNT (django-tables2's LazyPaginator)."""
+        context = {
+            "customer_count": queryset.count(),
+            "credit_totals": queryset.credit_totals(),
+            "is_filtered": self.is_filtered,
+        }
+        return render(self.request, "crm/customer_list.html#summary", context)
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.request.GET.get(param) for param in FILTER_PARAMS)
 
     def export_csv(self, queryset):
         table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
@@ -135,8 +137,8 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filter_helper"] = CustomerFilterFormHelper(context["filter"].form)
-        context["is_filtered"] = any(self.request.GET.get(param) for param in FILTER_PARAMS)
+        prepare_filter_form(context["filter"].form)
+        context["is_filtered"] = self.is_filtered
         context["can_create"] = can_create_customer(self.request.user)
         return context
 

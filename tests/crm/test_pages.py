@@ -504,20 +504,28 @@ class TestCustomerList:
         page = signed_in("rep").get(list_url()).text
         assert '<td class="money">1,234,567.50 <span class="currency">CHF</span></td>' in page
 
-    def test_shows_credit_granted_per_currency_for_the_filtered_set(self, signed_in):
+    def test_shows_the_count_and_credit_granted_per_currency_for_the_filtered_set(self, signed_in):
         CustomerFactory(name="A", currency="EUR", credit_limit=Decimal("1000"))
         CustomerFactory(name="B", currency="EUR", credit_limit=Decimal("500.25"))
         CustomerFactory(name="C", currency="USD", credit_limit=Decimal("70"))
         CustomerFactory(name="D", currency="USD", credit_limit=None)
         CustomerFactory(name="Elsewhere", currency="GBP", credit_limit=Decimal("9"), status=Customer.Status.INACTIVE)
         client = signed_in("rep")
-        # The page asks for the totals once it is shown, with the same filters.
-        assert 'hx-get="?status=active&amp;_part=credit_totals"' in client.get(list_url(status="active")).text
-        response = client.get(list_url(status="active", _part="credit_totals"), headers=HTMX)
-        assert response.text.lstrip().startswith('<span id="credit-totals">')
+        # The page asks for the summary once it is shown, with the same filters.
+        assert 'hx-get="?status=active&amp;_part=summary"' in client.get(list_url(status="active")).text
+        response = client.get(list_url(status="active", _part="summary"), headers=HTMX)
         assert "<html" not in response.text
+        assert re.search(r"<strong[^>]*>4</strong> customers match", response.text)
         amounts = re.findall(r'money">([\d,.]+) <span class="currency">(\w+)', response.text)
         assert amounts == [("1,500.25", "EUR"), ("70.00", "USD")]
+
+    def test_pages_without_counting_and_still_offers_the_next_pages(self, signed_in):
+        CustomerFactory.create_batch(60)
+        client = signed_in("rep")
+        assert "?page=2" in client.get(list_url()).text
+        third = client.get(list_url(page=3))
+        assert len(third.context["table"].page.object_list) == 10
+        assert "?page=4" not in third.text  # the last page knows it is the last
 
     def test_paginates_by_25(self, signed_in):
         CustomerFactory.create_batch(30)
@@ -602,7 +610,8 @@ class TestCsvExport:
 class TestQueryCounts:
     """A page costs the same number of queries however many rows it shows."""
 
-    LIST_QUERIES = 8  # session, user, 2× permissions, roles (nav), owners (filter), count, rows
+    LIST_QUERIES = 7  # session, user, 2× permissions, roles (nav), owners (filter), rows (no COUNT: lazy pages)
+    SUMMARY_QUERIES = 6  # session, user, 2× permissions, count, credit totals
     DETAIL_QUERIES = 7  # session, user, 2× permissions, roles (nav), customer with owner, contacts
 
     def test_the_list_costs_the_same_for_5_and_50_customers(self, signed_in, django_assert_num_queries):
@@ -614,6 +623,15 @@ class TestQueryCounts:
         with django_assert_num_queries(self.LIST_QUERIES):
             response = client.get(list_url(per_page=50))
         assert len(response.context["table"].page.object_list) == 50
+
+    def test_the_deferred_summary_costs_the_same_for_5_and_50_customers(self, signed_in, django_assert_num_queries):
+        client = signed_in("rep")
+        CustomerFactory.create_batch(5)
+        with django_assert_num_queries(self.SUMMARY_QUERIES):
+            client.get(list_url(_part="summary"), headers=HTMX)
+        CustomerFactory.create_batch(45)
+        with django_assert_num_queries(self.SUMMARY_QUERIES):
+            client.get(list_url(_part="summary"), headers=HTMX)
 
     def test_the_record_page_costs_the_same_for_1_and_10_contacts(self, signed_in, customer, django_assert_num_queries):
         client = signed_in("rep")
