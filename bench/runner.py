@@ -306,16 +306,17 @@ def compute_ratios(results: dict) -> dict:
 
 
 def print_report(results: dict, targets: dict, ctx: BenchContext):
+    width = max([len("measure"), *(len(result["title"]) for result in results.values())])
     print(
-        f"\n{'measure':<50} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>8} {'queries':>8} "
+        f"\n{'measure':<{width}} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>8} {'queries':>8} "
         f"{'sql ms':>7} {'cpu ms':>7}"
     )
     for result in results.values():
         if not result["ok"]:
-            print(f"{result['title']:<50} {'—':>5}  {result['error']}")
+            print(f"{result['title']:<{width}} {'—':>5}  {result['error']}")
             continue
         print(
-            f"{result['title']:<50} {result['requests']:>5} {result['p50_ms']:>8.1f} {result['p95_ms']:>8.1f} "
+            f"{result['title']:<{width}} {result['requests']:>5} {result['p50_ms']:>8.1f} {result['p95_ms']:>8.1f} "
             f"{result['max_ms']:>8.1f} {result['throughput_rps']:>8.1f} {result['queries']:>8} {result['sql_ms']:>7.1f} "
             f"{result['cpu_ms']:>7.1f}"
         )
