@@ -29,10 +29,11 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
 
         now = timezone.now()
-        # One write a minute at most: a busy integration must not update the row per request.
-        ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=now - ApiToken.LAST_USED_RESOLUTION).update(
-            last_used_at=now
-        )
+        # One write a minute at most: a busy integration must not update the row per
+        # request. The condition is repeated in the UPDATE so racing requests write once.
+        stale = now - ApiToken.LAST_USED_RESOLUTION
+        if token.last_used_at is None or token.last_used_at <= stale:
+            ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=stale).update(last_used_at=now)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -16,7 +16,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 
-from config.api import OrderingFilter
+from config.api import FastRepresentationMixin, IdentityUrlField, OrderingFilter
 
 from . import services
 from .filters import ContactFilterSet, CustomerFilterSet
@@ -39,25 +39,25 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return Customer.objects.visible_to(request.user)
 
 
-class CustomerContactSerializer(serializers.ModelSerializer):
+class CustomerContactSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     """A contact as listed inside its customer."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:contact-detail")
+    url = IdentityUrlField(view_name="api:contact-detail")
 
     class Meta:
         model = Contact
         fields = ["id", "url", "name", "email", "phone", "job_title", "is_primary"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:customer-detail")
+class CustomerSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+    url = IdentityUrlField(view_name="api:customer-detail")
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
         required=False,
         help_text="Id of the sales rep who owns the customer. Defaults to whoever creates it; "
         "only managers may name or change it.",
     )
-    owner_name = serializers.CharField(source="owner.__str__", read_only=True)
+    owner_name = serializers.SerializerMethodField(help_text="The owner's full name (or username).")
     billing_name = serializers.CharField(read_only=True, help_text="Legal name, or the name when that is empty.")
     terms_label = serializers.CharField(
         read_only=True, help_text="The payment terms as people say them, e.g. “Net 30”."
@@ -110,6 +110,9 @@ class CustomerSerializer(serializers.ModelSerializer):
             "payment_days": {"max_value": 32767},
         }
 
+    def get_owner_name(self, customer) -> str:
+        return str(customer.owner)
+
 
 class CustomerDetailSerializer(CustomerSerializer):
     """A customer with its contacts; lists leave the contacts out to stay light."""
@@ -120,8 +123,8 @@ class CustomerDetailSerializer(CustomerSerializer):
         fields = [*CustomerSerializer.Meta.fields, "contacts"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:contact-detail")
+class ContactSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+    url = IdentityUrlField(view_name="api:contact-detail")
     customer = VisibleCustomerField(help_text="Id of the customer; a contact cannot move to another customer.")
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
@@ -176,6 +179,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
     refused.
     """
 
+    queryset = Customer.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = CustomerSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = CustomerFilterSet
@@ -231,6 +235,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
 class ContactViewSet(viewsets.ModelViewSet):
     """People at customers; whoever may edit a customer keeps its contacts."""
 
+    queryset = Contact.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = ContactSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ContactFilterSet
