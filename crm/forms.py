@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from accounts.roles import SALES_ROLES
 
@@ -167,6 +169,24 @@ class ContactForm(forms.ModelForm):
         self.fields["name"].widget.attrs["autofocus"] = True
 
 
+class FastSelect(forms.Select):
+    """A plain <select>, rendered in Python rather than one template per option.
+
+    The filter bar is drawn on every list view; Django's template-based select
+    cost more than the table's 25 rows. Same markup, no option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(v), " selected" if str(v) in selected else "", label) for v, label in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
 def prepare_filter_form(form: forms.Form) -> forms.Form:
     """Dress CustomerFilterSet's form for the bar above the customer table.
 
@@ -182,5 +202,6 @@ def prepare_filter_form(form: forms.Form) -> forms.Form:
     form.fields["q"].widget.input_type = "search"
     form.fields["q"].widget.attrs.update({"class": "form-control", "placeholder": "Name, legal name, email or tax ID"})
     for name in ("owner", "status"):
-        form.fields[name].widget.attrs["class"] = "form-select"
+        field = form.fields[name]
+        field.widget = FastSelect(attrs={"class": "form-select"}, choices=field.choices)
     return form

@@ -641,3 +641,12 @@ class TestQueryCounts:
         ContactFactory.create_batch(9, customer=customer)
         with django_assert_num_queries(self.DETAIL_QUERIES):
             client.get(detail_url(customer))
+
+
+class TestFilterBar:
+    def test_the_chosen_owner_and_status_stay_selected(self, signed_in, rep, other_rep):
+        CustomerFactory(owner=other_rep)
+        page = signed_in("rep").get(list_url(owner=other_rep.pk, status="prospect")).text
+        assert f'<option value="{other_rep.pk}" selected>{other_rep}</option>' in page
+        assert '<option value="prospect" selected>Prospect</option>' in page
+        assert '<option value="">All owners</option>' in page
