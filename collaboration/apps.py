@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class CollaborationConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'collaboration'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "collaboration"

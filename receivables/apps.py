@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class ReceivablesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'receivables'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "receivables"
