@@ -650,3 +650,12 @@ class TestFilterBar:
         assert f'<option value="{other_rep.pk}" selected>{other_rep}</option>' in page
         assert '<option value="prospect" selected>Prospect</option>' in page
         assert '<option value="">All owners</option>' in page
+
+    def test_names_are_escaped_in_the_table(self, signed_in, rep):
+        rep.first_name = "<i>Rita</i>"
+        rep.save()
+        CustomerFactory(owner=rep, name="<script>alert(1)</script> AG")
+        page = signed_in("rep").get(list_url()).text
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; AG" in page
+        assert "&lt;i&gt;Rita&lt;/i&gt;" in page
