@@ -13,7 +13,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from config.api import CursorPagination
-from crm.models import Customer, PaymentTerms
+from crm.models import Customer, terms_label
 
 COLUMNS = (
     "id",
@@ -42,12 +42,6 @@ COLUMNS = (
 )
 
 
-def _terms_label(terms: str, days: int) -> str:
-    if terms == PaymentTerms.END_OF_MONTH:
-        return f"End of month + {days}" if days else "End of month"
-    return f"Net {days}" if days else "Due on receipt"
-
-
 def customer_list_baseline(request):
     page_size = settings.REST_FRAMEWORK["PAGE_SIZE"]
     rows = Customer.objects.select_related("owner").order_by(*CursorPagination.ordering)[:page_size].values(*COLUMNS)
@@ -58,7 +52,7 @@ def customer_list_baseline(request):
         username, first, last = row.pop("owner__username"), row.pop("owner__first_name"), row.pop("owner__last_name")
         row["url"] = f"{url_prefix}{row['id']}/"
         row["billing_name"] = row["legal_name"] or row["name"]
-        row["terms_label"] = _terms_label(row["payment_terms"], row["payment_days"])
+        row["terms_label"] = terms_label(row["payment_terms"], row["payment_days"])
         row["owner"] = row.pop("owner_id")
         row["owner_name"] = f"{first} {last}".strip() or username
         results.append(row)

@@ -36,6 +36,13 @@ class PaymentTerms(models.TextChoices):
     END_OF_MONTH = "eom", "End of month + N days"
 
 
+def terms_label(terms: str, days: int) -> str:
+    """Terms as people say them: "Net 30", "End of month + 15", "Due on receipt"."""
+    if terms == PaymentTerms.END_OF_MONTH:
+        return f"End of month + {days}" if days else "End of month"
+    return f"Net {days}" if days else "Due on receipt"
+
+
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Customers a user may see. Every role reads every customer; a user with
@@ -185,9 +192,7 @@ class Customer(models.Model):
 
     @property
     def terms_label(self) -> str:
-        if self.payment_terms == PaymentTerms.END_OF_MONTH:
-            return f"End of month + {self.payment_days}" if self.payment_days else "End of month"
-        return f"Net {self.payment_days}" if self.payment_days else "Due on receipt"
+        return terms_label(self.payment_terms, self.payment_days)
 
     def due_date(self, issued_on: date) -> date:
         """When an invoice issued on `issued_on` falls due under this customer's terms."""
