@@ -6,10 +6,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.functional import cached_property
 
 from .roles import ROLES
+
+
+class UserManager(DjangoUserManager):
+    def in_roles(self, *roles: str):
+        """Active users holding any of `roles` (names from accounts.roles)."""
+        return self.filter(is_active=True, groups__name__in=roles).distinct()
 
 
 class User(AbstractUser):
@@ -17,6 +24,8 @@ class User(AbstractUser):
 
     What they may do comes from their role, a Django group (see accounts.roles).
     """
+
+    objects = UserManager()
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

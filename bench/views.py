@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 
-from config.api import CursorPagination
+from core.api.pagination import CursorPagination
 from crm.models import Customer, terms_label
 
 COLUMNS = (

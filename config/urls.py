@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from config import api_docs, views
+from core import views
+from core.api import docs
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -13,14 +14,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", api_docs.swagger_ui, name="api_docs"),
-    path("api/redoc/", api_docs.redoc, name="api_redoc"),
+    path("api/docs/", docs.swagger_ui, name="api_docs"),
+    path("api/redoc/", docs.redoc, name="api_redoc"),
 ]
 
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.page_not_found"
-handler500 = "config.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

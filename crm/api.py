@@ -3,7 +3,7 @@
 Thin on purpose: serializers check the shape of the input, and every change goes
 through crm.services, which decide who may change which field and report
 duplicates and forbidden changes as ValidationError / PermissionDenied (answered
-400 and 403 by config.api.exception_handler). Lists share the FilterSets of the
+400 and 403 by core.api.errors.exception_handler). Lists share the FilterSets of the
 pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
 """
 
@@ -16,7 +16,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 
-from config.api import FastRepresentationMixin, IdentityUrlField, OrderingFilter
+from core.api.filters import OrderingFilter
+from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
 from . import services
 from .filters import ContactFilterSet, CustomerFilterSet

@@ -17,8 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.roles import SALES_ROLES
 
-from .filters import possible_owners
-from .models import Contact, Customer
+from .models import Contact, Customer, possible_owners
 from .permissions import editable_customer_fields
 
 # Why a field is read-only, shown as its help text so nobody wonders.

@@ -28,7 +28,7 @@ def default_currency() -> str:
 
 def possible_owners():
     """Who can own a customer: active users in a sales role."""
-    return get_user_model().objects.filter(is_active=True, groups__name__in=SALES_ROLES).distinct()
+    return get_user_model().objects.in_roles(*SALES_ROLES)
 
 
 class PaymentTerms(models.TextChoices):
@@ -65,6 +65,23 @@ class CustomerQuerySet(models.QuerySet):
             .annotate(total=models.Sum("credit_limit"))
             .filter(total__isnull=False)
             .order_by("currency")
+        )
+
+    def owners_by_book_size(self):
+        """The owners of these customers, each annotated with how many they own
+        (`customer_count`) and how many of those are active (`active_count`),
+        largest book first."""
+        book = Q(owned_customers__in=self.order_by().values("pk"))
+        return (
+            get_user_model()
+            .objects.annotate(
+                customer_count=models.Count("owned_customers", filter=book),
+                active_count=models.Count(
+                    "owned_customers", filter=book & Q(owned_customers__status=Customer.Status.ACTIVE)
+                ),
+            )
+            .filter(customer_count__gt=0)
+            .order_by("-customer_count", "first_name", "last_name", "username")
         )
 
     def missing_billing_details(self):
@@ -128,6 +145,9 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = CustomerQuerySet.as_manager()
+
+    # The colour of each status's badge (core.badges), on lists and the record page.
+    STATUS_BADGES = {Status.ACTIVE: "success", Status.PROSPECT: "info", Status.INACTIVE: "secondary"}
 
     # Who may change what is decided by these groups (see crm.permissions).
     GENERAL_FIELDS = ("name", "email", "phone", "status")

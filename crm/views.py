@@ -10,6 +10,7 @@ import csv
 import re
 from copy import copy
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -24,12 +25,15 @@ from django_filters.views import FilterView
 from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
+from core.money import plain_amount
+from core.tables import CappedPaginator
+
 from .filters import CustomerFilterSet
 from .forms import ContactForm, CustomerForm, prepare_filter_form
 from .models import Contact, Customer
 from .permissions import can_create_customer, can_edit_contacts, can_edit_customer, editable_customer_fields
 from .services import create_contact, create_customer, delete_contact, update_contact, update_customer
-from .tables import CappedPaginator, CustomerTable, status_badge
+from .tables import CustomerTable
 
 DETAIL_TEMPLATE = "crm/customer_detail.html"
 FILTER_PARAMS = ("q", "owner", "status", "currency", "updated_since")
@@ -71,6 +75,8 @@ def _csv_cell(value):
         return ""
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
+    if isinstance(value, Decimal):
+        return plain_amount(value)
     if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value
@@ -161,7 +167,6 @@ def customer_page_context(request, customer: Customer, **panel) -> dict:
         "can_edit": bool(editable),
         "may_change": [part for part, fields in FIELD_GROUPS.items() if editable.issuperset(fields)],
         "may_not_change": [part for part, fields in FIELD_GROUPS.items() if editable.isdisjoint(fields)],
-        "status_badge": status_badge(customer),
         "due_if_issued_today": customer.due_date(timezone.localdate()),
         **contacts_context(request, customer, **panel),
     }

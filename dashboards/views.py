@@ -7,8 +7,7 @@ customers there are.
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import render
 
 from accounts.roles import ADMIN, FINANCE_ROLES, SALES_MANAGER, SALES_REP
@@ -31,19 +30,6 @@ class CustomerDigest:
         return cls(count=customers.count(), latest=list(latest))
 
 
-def customers_per_owner():
-    """Owners with the size of their book (all and active), largest first."""
-    return (
-        get_user_model()
-        .objects.annotate(
-            customer_count=Count("owned_customers"),
-            active_count=Count("owned_customers", filter=Q(owned_customers__status=Customer.Status.ACTIVE)),
-        )
-        .filter(customer_count__gt=0)
-        .order_by("-customer_count", "first_name", "last_name", "username")
-    )
-
-
 def home(request):
     user = request.user
     is_admin = user.is_superuser or user.has_role(ADMIN)
@@ -60,7 +46,7 @@ def home(request):
     if user.has_role(SALES_REP):
         context["my_customers"] = CustomerDigest.of(customers.owned_by(user))
     if is_admin or user.has_role(SALES_MANAGER):
-        context["owners"] = list(customers_per_owner()) if context["can_view_customers"] else []
+        context["owners"] = list(customers.owners_by_book_size()) if context["can_view_customers"] else []
     if is_admin or user.has_role(*FINANCE_ROLES):
         context["missing_billing"] = CustomerDigest.of(customers.missing_billing_details())
         context["recent_customers"] = list(customers.select_related("owner").order_by("-updated_at", "-id")[:LATEST])

@@ -10,7 +10,7 @@ from django.template import loader
 from django.test import RequestFactory
 from django.urls import reverse
 
-from config import views as config_views
+from core import views as core_views
 
 PASSWORD = "secret-pass-123"  # tests.factories.UserFactory's password
 
@@ -187,7 +187,7 @@ class TestErrorPages:
     def test_a_refusal_shows_the_reason(self, rep):
         request = RequestFactory().get("/customers/1/edit/")
         request.user = rep
-        response = config_views.permission_denied(
+        response = core_views.permission_denied(
             request, PermissionDenied("Only finance managers change credit limits.")
         )
         assert response.status_code == 403
@@ -197,12 +197,12 @@ class TestErrorPages:
     def test_a_bad_request_says_to_try_again(self, rep):
         request = RequestFactory().get("/")
         request.user = rep
-        response = config_views.bad_request(request, Exception())
+        response = core_views.bad_request(request, Exception())
         assert response.status_code == 400
         assert "Go back, reload the page and try again" in response.content.decode()
 
     def test_a_server_error_page_renders_without_any_context(self, db):
-        response = config_views.server_error(RequestFactory().get("/"))
+        response = core_views.server_error(RequestFactory().get("/"))
         assert response.status_code == 500
         assert "Something went wrong on our side" in response.content.decode()
         assert "Something went wrong on our side" in loader.get_template("500.html").render()

@@ -81,7 +81,7 @@ def csp_of(response) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_the_docs_pages_may_use_inline_styles_but_only_our_scripts(client, path):
-    """Redoc renders nothing without inline styles (see config.api_docs)."""
+    """Redoc renders nothing without inline styles (see core.api.docs)."""
     policy = csp_of(client.get(path))
     assert policy["script-src"] == {"'self'"}
     assert policy["style-src"] == {"'self'", "'unsafe-inline'"}

@@ -10,7 +10,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.api import error_body
+from core.api.errors import error_body
 
 logger = logging.getLogger(__name__)
 
