@@ -1,21 +1,55 @@
-from django.contrib import admin
+"""The admin is a page like any other: it writes customers and contacts through
+crm.services and shows the fields a user may not change read-only, as the
+record page's form does (crm.permissions.CUSTOMER_FIELDS)."""
 
-from .models import Contact, Customer
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+
+from . import services
+from .models import Contact, Customer, owner_choices
+from .permissions import CUSTOMER_FIELDS, can_delete_customer, can_edit_contacts
+
+CONTACT_FIELDS = ("name", "email", "phone", "job_title", "is_primary")
+
+
+class ServiceErrorsAsMessagesMixin:
+    """What a service refuses at save time, after the form's own validation passed
+    (a request racing this one), is shown as an error on the page, not a 500;
+    nothing of the save is kept (the admin's transaction is rolled back)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, services.CustomerInUse) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])) + " Nothing was saved.")
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
-    fields = ("name", "email", "phone", "job_title", "is_primary")
+    fields = CONTACT_FIELDS
+
+    def _may_keep(self, request, obj):
+        return obj is None or can_edit_contacts(request.user, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may_keep(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_keep(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_keep(request, obj)
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
     list_display = ("name", "tax_id", "owner", "status", "currency", "terms_label", "credit_limit", "updated_at")
     list_filter = ("status", "currency", "payment_terms")
     list_select_related = ("owner",)
     search_fields = ("name", "legal_name", "email", "tax_id")
-    autocomplete_fields = ("owner",)
     inlines = [ContactInline]
     fieldsets = [
         (None, {"fields": ("name", "email", "phone", "owner", "status")}),
@@ -39,10 +73,87 @@ class CustomerAdmin(admin.ModelAdmin):
         ("Credit", {"fields": ("credit_limit",)}),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        editable = CUSTOMER_FIELDS.editable(request.user, obj)
+        return [field for field in CUSTOMER_FIELDS.fields if field not in editable]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "owner" in form.base_fields:
+            # The same choices as the record page's form and the API.
+            form.base_fields["owner"].queryset = owner_choices(obj)
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_delete_customer(request.user, obj)
+
+    def save_model(self, request, obj, form, change):
+        guarded = [name for name in CUSTOMER_FIELDS.fields if name in form.cleaned_data]
+        if change:
+            data = {name: form.cleaned_data[name] for name in guarded if name in form.changed_data}
+            saved = services.update_customer(customer=obj, by=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data[name] for name in guarded}
+            saved = services.create_customer(by=request.user, data=data)
+        # The admin goes on with `obj` (inline contacts, the log, the redirect).
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Contact:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        customer = form.instance
+        for contact in formset.deleted_objects:
+            services.delete_contact(contact=contact, by=request.user)
+        for contact, changed in formset.changed_objects:
+            data = {name: getattr(contact, name) for name in changed if name in CONTACT_FIELDS}
+            services.update_contact(contact=contact, by=request.user, data=data)
+        for contact in formset.new_objects:
+            data = {name: getattr(contact, name) for name in CONTACT_FIELDS}
+            services.create_contact(customer=customer, by=request.user, data=data)
+
+    def delete_model(self, request, obj):
+        services.delete_customer(customer=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            services.delete_customer(customer=customer, by=request.user)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except services.CustomerInUse as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.path.rsplit("delete/", 1)[0])
+
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
     list_display = ("name", "customer", "email", "phone", "job_title", "is_primary")
     list_select_related = ("customer",)
     search_fields = ("name", "email", "customer__name")
     autocomplete_fields = ("customer",)
+    fields = ("customer", *CONTACT_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("customer",) if obj is not None else ()  # a contact stays with its customer
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in CONTACT_FIELDS}
+            saved = services.update_contact(contact=obj, by=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data[name] for name in CONTACT_FIELDS if name in form.cleaned_data}
+            saved = services.create_contact(customer=form.cleaned_data["customer"], by=request.user, data=data)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.delete_contact(contact=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for contact in queryset.select_related("customer"):
+            services.delete_contact(contact=contact, by=request.user)

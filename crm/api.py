@@ -9,25 +9,32 @@ pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
 
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Value
-from django.db.models.functions import Coalesce
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 
+from core.api.concurrency import ConcurrencyMixin, concurrency_schema
 from core.api.filters import OrderingFilter
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
 from . import services
 from .filters import ContactFilterSet, CustomerFilterSet
-from .models import Contact, Customer
+from .models import Contact, Customer, owner_choices
+from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
 
-User = get_user_model()
 
-# Customers without a credit limit sort below every real limit: first when
-# ascending, last with `?ordering=-credit_limit` ("largest limits first").
-NO_CREDIT_LIMIT_SORTS_AS = Decimal("-1")
+class OwnerField(serializers.PrimaryKeyRelatedField):
+    """The owner by id, among the choices the form offers (crm.models.owner_choices):
+    active sales users, plus the customer's current owner."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "does_not_exist": "The owner must be an active sales rep or sales manager.",
+    }
+
+    def get_queryset(self):
+        instance = getattr(self.parent, "instance", None)
+        return owner_choices(instance if isinstance(instance, Customer) else None)
 
 
 class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
@@ -52,11 +59,11 @@ class CustomerContactSerializer(FastRepresentationMixin, serializers.ModelSerial
 
 class CustomerSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     url = IdentityUrlField(view_name="api:customer-detail")
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(),
+    owner = OwnerField(
         required=False,
-        help_text="Id of the sales rep who owns the customer. Defaults to whoever creates it; "
-        "only managers may name or change it.",
+        help_text="Id of the sales rep who owns the customer (an active sales rep or sales manager). "
+        "Defaults to whoever creates it when they are in sales; anyone else must name one. "
+        "Only managers may name or change it.",
     )
     owner_name = serializers.SerializerMethodField(help_text="The owner's full name (or username).")
     billing_name = serializers.CharField(read_only=True, help_text="Legal name, or the name when that is empty.")
@@ -159,25 +166,34 @@ class ConflictError(exceptions.APIException):
 @extend_schema(tags=["customers"])
 @extend_schema_view(
     list=extend_schema(summary="List customers", description="Newest changes first unless `ordering` says otherwise."),
-    retrieve=extend_schema(summary="Get a customer with its contacts"),
-    create=extend_schema(summary="Create a customer", description="A sales rep becomes the owner."),
-    update=extend_schema(summary="Replace a customer's fields"),
-    partial_update=extend_schema(summary="Change some of a customer's fields"),
+    retrieve=extend_schema(summary="Get a customer with its contacts", **concurrency_schema(read=True)),
+    create=extend_schema(
+        summary="Create a customer",
+        description="A sales rep becomes the owner; anyone else names the sales rep who owns it (`owner`).",
+    ),
+    update=extend_schema(summary="Replace a customer's fields", **concurrency_schema(write=CustomerDetailSerializer)),
+    partial_update=extend_schema(
+        summary="Change some of a customer's fields", **concurrency_schema(write=CustomerDetailSerializer)
+    ),
     destroy=extend_schema(
         summary="Delete a customer (admins only)",
-        responses={
-            204: None,
-            409: OpenApiResponse(description="Other records (e.g. invoices) still point to the customer."),
-        },
+        **concurrency_schema(
+            responses={
+                204: None,
+                409: OpenApiResponse(description="Other records (e.g. invoices) still point to the customer."),
+            }
+        ),
     ),
 )
-class CustomerViewSet(viewsets.ModelViewSet):
+class CustomerViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     """Customers: the master record shared by sales and finance.
 
     Who may change which field is decided by crm.services: reps their own
     customers, finance clerks billing details, managers everything, and only
     finance managers the credit limit. Sending a field back unchanged is never
-    refused.
+    refused. A user who may not change a customer at all is refused 403 before
+    the body is read, even when it would change nothing. `ETag`/`If-Match`
+    guard against overwriting someone else's change (412).
     """
 
     queryset = Customer.objects.all()  # names the model; get_queryset() narrows it per user
@@ -188,36 +204,50 @@ class CustomerViewSet(viewsets.ModelViewSet):
     ordering_aliases = {"credit_limit": "credit_limit_sort"}
     ordering = ("-updated_at", "-id")
 
+    object_permission_messages = {
+        "PUT": "You may not change this customer.",
+        "PATCH": "You may not change this customer.",
+        "DELETE": "Only administrators may delete customers; set the customer inactive instead.",
+    }
+
+    # "No limit" sorts above every limit, as on the list page (crm.models.NO_CREDIT_LIMIT_SORTS_AS).
     def get_queryset(self):
-        customers = (
-            Customer.objects.visible_to(self.request.user)
-            .select_related("owner")
-            .annotate(
-                credit_limit_sort=Coalesce(
-                    "credit_limit",
-                    Value(NO_CREDIT_LIMIT_SORTS_AS),
-                    output_field=DecimalField(max_digits=14, decimal_places=2),
-                )
-            )
-        )
+        customers = Customer.objects.visible_to(self.request.user).select_related("owner")
+        if self.action == "list":
+            customers = customers.with_credit_limit_sort()
         if self.action == "retrieve":
             customers = customers.prefetch_related("contacts")
         return customers
 
     def get_serializer_class(self):
-        return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
+        if self.action in ("retrieve", "update", "partial_update"):
+            return CustomerDetailSerializer  # a write answers with what a GET shows
+        return CustomerSerializer
+
+    def may_change(self, user, customer):
+        return can_edit_customer(user, customer)
+
+    def may_delete(self, user, customer):
+        return can_delete_customer(user, customer)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_customer(by=self.request.user, data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_customer(
-            customer=serializer.instance, by=self.request.user, data=serializer.validated_data
+        customer = services.update_customer(
+            customer=serializer.instance,
+            by=self.request.user,
+            data=serializer.validated_data,
+            expected_version=self.expected_version(),
+        )
+        # Read back the way a GET reads it: same fields, same queries.
+        serializer.instance = self.written(
+            Customer.objects.select_related("owner").prefetch_related("contacts").get(pk=customer.pk)
         )
 
     def perform_destroy(self, instance):
         try:
-            services.delete_customer(customer=instance, by=self.request.user)
+            services.delete_customer(customer=instance, by=self.request.user, expected_version=self.expected_version())
         except services.CustomerInUse as error:
             raise ConflictError(str(error)) from error
 
@@ -225,15 +255,17 @@ class CustomerViewSet(viewsets.ModelViewSet):
 @extend_schema(tags=["contacts"])
 @extend_schema_view(
     list=extend_schema(summary="List contacts", description="Filter by `customer` to get one customer's contacts."),
-    retrieve=extend_schema(summary="Get a contact"),
     create=extend_schema(
         summary="Add a contact to a customer", description="A customer's first contact becomes its primary one."
     ),
-    update=extend_schema(summary="Replace a contact's fields"),
-    partial_update=extend_schema(summary="Change some of a contact's fields"),
-    destroy=extend_schema(summary="Delete a contact"),
+    retrieve=extend_schema(summary="Get a contact", **concurrency_schema(read=True)),
+    update=extend_schema(summary="Replace a contact's fields", **concurrency_schema(write=ContactSerializer)),
+    partial_update=extend_schema(
+        summary="Change some of a contact's fields", **concurrency_schema(write=ContactSerializer)
+    ),
+    destroy=extend_schema(summary="Delete a contact", **concurrency_schema(responses={204: None})),
 )
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     """People at customers; whoever may edit a customer keeps its contacts."""
 
     queryset = Contact.objects.all()  # names the model; get_queryset() narrows it per user
@@ -243,8 +275,17 @@ class ContactViewSet(viewsets.ModelViewSet):
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ("-updated_at", "-id")
 
+    object_permission_messages = {
+        method: "You may not change this customer's contacts." for method in ("PUT", "PATCH", "DELETE")
+    }
+
     def get_queryset(self):
         return Contact.objects.visible_to(self.request.user).select_related("customer")
+
+    def may_change(self, user, contact):
+        return can_edit_contacts(user, contact.customer)
+
+    may_delete = may_change
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -252,9 +293,14 @@ class ContactViewSet(viewsets.ModelViewSet):
         serializer.instance = services.create_contact(customer=customer, by=self.request.user, data=data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_contact(
-            contact=serializer.instance, by=self.request.user, data=serializer.validated_data
+        serializer.instance = self.written(
+            services.update_contact(
+                contact=serializer.instance,
+                by=self.request.user,
+                data=serializer.validated_data,
+                expected_version=self.expected_version(),
+            )
         )
 
     def perform_destroy(self, instance):
-        services.delete_contact(contact=instance, by=self.request.user)
+        services.delete_contact(contact=instance, by=self.request.user, expected_version=self.expected_version())

@@ -9,34 +9,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import SALES_ROLES
 
-from .models import Contact, Customer, possible_owners
-from .permissions import editable_customer_fields
-
-# Why a field is read-only, shown as its help text so nobody wonders.
-READ_ONLY_REASONS = {
-    "general": "Kept by the customer's sales owner.",
-    "billing": "Kept by finance.",
-    "owner": "Only sales and finance managers reassign customers.",
-    "credit": "Only finance managers change credit limits.",
-}
-
-
-def _reason(field: str) -> str:
-    if field in Customer.CREDIT_FIELDS:
-        return READ_ONLY_REASONS["credit"]
-    if field in Customer.MANAGED_FIELDS:
-        return READ_ONLY_REASONS["owner"]
-    if field in Customer.BILLING_FIELDS:
-        return READ_ONLY_REASONS["billing"]
-    return READ_ONLY_REASONS["general"]
+from .models import Contact, Customer, owner_choices
+from .permissions import CUSTOMER_FIELDS
 
 
 def _section(title: str, icon: str, *rows) -> Div:
@@ -49,39 +29,42 @@ def _section(title: str, icon: str, *rows) -> Div:
     )
 
 
+STALE_CUSTOMER = (
+    "This customer was changed by someone else since you opened it. Review the current values below and save again."
+)
+
+
 class CustomerForm(forms.ModelForm):
     """The customer record as one form, built for one user: the fields they may
-    not change are shown disabled, with the reason as help text."""
+    not change (crm.permissions.CUSTOMER_FIELDS) are shown disabled, with the
+    reason as help text. It carries the version it was opened with, so a save
+    over someone else's change is refused instead of overwriting it."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     class Meta:
         model = Customer
-        fields = [
-            *Customer.GENERAL_FIELDS,
-            *Customer.MANAGED_FIELDS,
-            *Customer.BILLING_FIELDS,
-            *Customer.CREDIT_FIELDS,
-        ]
+        fields = list(CUSTOMER_FIELDS.fields)
         labels = {"payment_days": "Days", "credit_limit": "Credit limit"}
         widgets = {"credit_limit": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         customer = self.instance if self.instance.pk else None
-        self.editable = editable_customer_fields(user, customer)
-        owner = self.fields["owner"]
-        if customer is not None:
-            # The current owner stays selectable even if they have left sales since.
-            owner.queryset = get_user_model().objects.filter(
-                Q(pk__in=possible_owners().values("pk")) | Q(pk=customer.owner_id)
-            )
-        else:
-            owner.queryset = possible_owners()
+        self.editable = CUSTOMER_FIELDS.editable(user, customer)
+        self.fields["owner"].queryset = owner_choices(customer)
+        if customer is None:
             if user.has_role(*SALES_ROLES):
                 self.initial.setdefault("owner", user.pk)  # whoever sells it owns it, unless they name another
-        for name, field in self.fields.items():
+            else:
+                # Someone outside sales creates it for a rep, and must say which one.
+                self.fields["owner"].help_text = "The sales rep who owns this customer."
+        else:
+            self.initial.setdefault("version", customer.version)
+        for name in CUSTOMER_FIELDS.fields:
             if name not in self.editable:
-                field.disabled = True
-                field.help_text = _reason(name)
+                self.fields[name].disabled = True
+                self.fields[name].help_text = CUSTOMER_FIELDS.reason(name)
         first_editable = next((field for field in self.fields.values() if not field.disabled), None)
         if first_editable is not None:
             first_editable.widget.attrs["autofocus"] = True  # keyboard users start typing at once
@@ -133,8 +116,13 @@ class CustomerForm(forms.ModelForm):
         passing it on lets crm.services refuse it (403) instead of the page
         quietly ignoring it.
         """
-        data = {name: value for name, value in self.cleaned_data.items() if not self.fields[name].disabled}
-        for name, field in self.fields.items():
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name in CUSTOMER_FIELDS.fields and not self.fields[name].disabled
+        }
+        for name in CUSTOMER_FIELDS.fields:
+            field = self.fields[name]
             if not field.disabled or self.add_prefix(name) not in self.data:
                 continue
             raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
@@ -146,6 +134,39 @@ class CustomerForm(forms.ModelForm):
                 except ValidationError:
                     data[name] = raw
         return data
+
+    @property
+    def opened_version(self) -> int | None:
+        """The version of the customer the user opened the form on."""
+        return self.cleaned_data.get("version")
+
+    def stale(self, current: Customer) -> None:
+        """Someone else saved `current` meanwhile: say so, show what they changed,
+        and carry the current version so saving again is a deliberate overwrite."""
+        self.add_error(None, STALE_CUSTOMER)
+        data = self.data.copy()
+        data[self.add_prefix("version")] = current.version
+        self.data = data
+        # The form was built on the record as stored now, so its initial values
+        # are the current ones: list those that differ from what was typed.
+        self.changed_by_others = [
+            (field.label, self._display(current, name))
+            for name, field in self.fields.items()
+            if name in CUSTOMER_FIELDS.fields
+            and not field.disabled
+            and field.has_changed(self.get_initial_for_field(field, name), self._raw(name))
+        ]
+
+    def _raw(self, name):
+        return self.fields[name].widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+
+    @staticmethod
+    def _display(customer: Customer, name: str) -> str:
+        value = getattr(customer, name)
+        display = getattr(customer, f"get_{name}_display", None)
+        if display is not None:
+            return str(display())
+        return "—" if value in (None, "") else str(value)
 
     def _get_validation_exclusions(self):
         # The model's constraints would report a duplicate tax id as a form-wide error,

@@ -1,25 +1,47 @@
 """The customer master record that every other part of Concord points to."""
 
 import calendar
-import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Replace, Upper
 from django.urls import reverse
 
 from accounts.roles import SALES_ROLES
+from core.validators import no_bidi_controls
 
 currency_code_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. EUR.")
 country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code, e.g. DE.")
 
 
+# What a tax id may be typed with but is stored without: `de 123.456-789` and
+# `DE123456789` are the same tax id.
+TAX_ID_SEPARATORS = (" ", "\t", "\n", "\r", ".", "-", "/")
+
+
 def normalize_tax_id(value: str) -> str:
-    """`de 123 456-789` and `DE123456789` are the same tax id."""
-    return re.sub(r"[\s.\-/]", "", value or "").upper()
+    """The one normalisation of a tax id: separators out, upper case.
+
+    Customer.clean() applies it, so every writer that validates the model (the
+    services, the admin) stores the normalised form, and the database refuses any
+    other (the crm_customer_tax_id_normalised constraint, built from the same
+    separators)."""
+    value = value or ""
+    for separator in TAX_ID_SEPARATORS:
+        value = value.replace(separator, "")
+    return value.upper()
+
+
+def _normalised_tax_id_expression():
+    expression = models.F("tax_id")
+    for separator in TAX_ID_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return Upper(expression)
 
 
 def default_currency() -> str:
@@ -29,6 +51,20 @@ def default_currency() -> str:
 def possible_owners():
     """Who can own a customer: active users in a sales role."""
     return get_user_model().objects.in_roles(*SALES_ROLES)
+
+
+def owner_choices(customer: "Customer | None" = None):
+    """The owners a form or the API offers: the possible owners, plus the current
+    owner of an existing customer (who stays selectable after leaving sales)."""
+    if customer is None or customer.owner_id is None:
+        return possible_owners()
+    return get_user_model().objects.filter(Q(pk__in=possible_owners().values("pk")) | Q(pk=customer.owner_id))
+
+
+# A customer without a credit limit has no limit: it sorts above every real limit,
+# last when sorting by credit limit ascending, first with "largest limits first".
+# The sentinel is above the largest value the column holds (14 digits, 2 places).
+NO_CREDIT_LIMIT_SORTS_AS = Decimal("1000000000000.00")
 
 
 class PaymentTerms(models.TextChoices):
@@ -54,8 +90,17 @@ class CustomerQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(owner=user)
 
-    def active(self):
-        return self.filter(status=Customer.Status.ACTIVE)
+    def with_credit_limit_sort(self):
+        """Annotate `credit_limit_sort`: the credit limit, "no limit" sorting as the
+        highest (NO_CREDIT_LIMIT_SORTS_AS). The list page and the API sort by it, and
+        it is never NULL, so it can be a cursor position."""
+        return self.annotate(
+            credit_limit_sort=Coalesce(
+                "credit_limit",
+                Value(NO_CREDIT_LIMIT_SORTS_AS),
+                output_field=models.DecimalField(max_digits=15, decimal_places=2),
+            )
+        )
 
     def credit_totals(self):
         """Credit granted, per currency: [{"currency": "EUR", "total": Decimal(…)}, …]."""
@@ -100,9 +145,14 @@ class Customer(models.Model):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
 
-    name = models.CharField(max_length=200, help_text="The name people use for the company.")
+    name = models.CharField(
+        max_length=200, validators=[no_bidi_controls], help_text="The name people use for the company."
+    )
     legal_name = models.CharField(
-        max_length=200, blank=True, help_text="As printed on invoices; the name is used when empty."
+        max_length=200,
+        blank=True,
+        validators=[no_bidi_controls],
+        help_text="As printed on invoices; the name is used when empty.",
     )
     tax_id = models.CharField(
         "tax ID", max_length=40, blank=True, help_text="VAT or tax number; unique across customers."
@@ -141,6 +191,9 @@ class Customer(models.Model):
         help_text="The sales rep who owns the relationship.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Bumped by crm.services with every change, under the row lock: the edit page
+    # and the API's ETag / If-Match carry it so a stale edit is refused, not applied.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -148,24 +201,6 @@ class Customer(models.Model):
 
     # The colour of each status's badge (core.badges), on lists and the record page.
     STATUS_BADGES = {Status.ACTIVE: "success", Status.PROSPECT: "info", Status.INACTIVE: "secondary"}
-
-    # Who may change what is decided by these groups (see crm.permissions).
-    GENERAL_FIELDS = ("name", "email", "phone", "status")
-    BILLING_FIELDS = (
-        "legal_name",
-        "tax_id",
-        "address_line1",
-        "address_line2",
-        "postal_code",
-        "city",
-        "region",
-        "country",
-        "currency",
-        "payment_terms",
-        "payment_days",
-    )
-    MANAGED_FIELDS = ("owner",)
-    CREDIT_FIELDS = ("credit_limit",)
 
     class Meta:
         ordering = ["name", "id"]
@@ -184,6 +219,11 @@ class Customer(models.Model):
                 violation_error_code="unique",
             ),
             models.CheckConstraint(
+                condition=Q(tax_id=_normalised_tax_id_expression()),
+                name="crm_customer_tax_id_normalised",
+                violation_error_message="Store the tax ID normalised (no spaces or separators, upper case).",
+            ),
+            models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
                 name="crm_customer_credit_limit_not_negative",
             ),
@@ -199,6 +239,9 @@ class Customer(models.Model):
 
     def get_absolute_url(self):
         return reverse("crm:customer_detail", args=[self.pk])
+
+    def clean(self):
+        self.tax_id = normalize_tax_id(self.tax_id)
 
     @property
     def billing_name(self) -> str:
@@ -232,11 +275,12 @@ class Contact(models.Model):
     """A person at a customer. The primary contact is who documents are addressed to."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[no_bidi_controls])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     job_title = models.CharField(max_length=100, blank=True)
     is_primary = models.BooleanField("primary", default=False)
+    version = models.PositiveIntegerField(default=1, editable=False)  # see Customer.version
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -1,34 +1,101 @@
-"""Who may change which customer fields: the one place pages, API and services ask.
+"""Who may do what to customers and contacts: the one place the services, the
+pages, the admin and the API ask.
 
-- Sales reps change the customers they own (not the owner, not the credit limit).
+- Every role reads every customer (Customer.objects.visible_to).
+- Sales reps create customers and change the ones they own (not the owner, not
+  the credit limit).
 - Finance clerks change any customer's billing details.
 - Sales and finance managers change every customer, owner included.
 - Only finance managers (and admins) change credit limits.
-Everyone with a role reads every customer (Customer.objects.visible_to).
+- Only admins delete customers.
+- Whoever may change anything on a customer keeps its contacts.
+
+CUSTOMER_FIELDS declares the field groups once (core.permissions): the service
+refuses a change outside `CUSTOMER_FIELDS.editable(user, customer)`, the form
+and the admin show those fields read-only with the group's reason, and the
+record page says which groups the user may change.
 """
+
+from core.permissions import FieldGroup, FieldPolicy
 
 from .models import Customer
 
 
+def _owns(user, customer: Customer) -> bool:
+    return customer.owner_id == user.pk
+
+
+def _may_change_general(user, customer: Customer | None) -> bool:
+    if customer is None:
+        return user.has_perm("crm.add_customer")
+    return user.has_perm("crm.change_customer") or (user.has_perm("crm.change_own_customer") and _owns(user, customer))
+
+
+def _may_change_billing(user, customer: Customer | None) -> bool:
+    return _may_change_general(user, customer) or (
+        customer is not None and user.has_perm("crm.change_customer_billing")
+    )
+
+
+def _may_change_owner(user, customer: Customer | None) -> bool:
+    if customer is None:
+        return user.has_perm("crm.add_customer") and user.has_perm("crm.change_customer")
+    return user.has_perm("crm.change_customer")
+
+
+def _may_change_credit(user, customer: Customer | None) -> bool:
+    if customer is None and not user.has_perm("crm.add_customer"):
+        return False
+    return user.has_perm("crm.change_customer_credit_limit")
+
+
+CUSTOMER_FIELDS = FieldPolicy(
+    FieldGroup(
+        name="general",
+        label="general details",
+        fields=("name", "email", "phone", "status"),
+        reason="Kept by the customer's sales owner.",
+        rule=_may_change_general,
+    ),
+    FieldGroup(
+        name="billing",
+        label="billing details",
+        fields=(
+            "legal_name",
+            "tax_id",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "currency",
+            "payment_terms",
+            "payment_days",
+        ),
+        reason="Kept by finance.",
+        rule=_may_change_billing,
+    ),
+    FieldGroup(
+        name="owner",
+        label="owner",
+        fields=("owner",),
+        reason="Only sales and finance managers reassign customers.",
+        rule=_may_change_owner,
+    ),
+    FieldGroup(
+        name="credit",
+        label="credit limit",
+        fields=("credit_limit",),
+        reason="Only finance managers change credit limits.",
+        rule=_may_change_credit,
+    ),
+)
+
+
 def editable_customer_fields(user, customer: Customer | None = None) -> frozenset[str]:
     """Fields `user` may set on `customer`, or on a new customer when None."""
-    if not user.is_authenticated:
-        return frozenset()
-    fields: set[str] = set()
-    if customer is None:
-        if user.has_perm("crm.add_customer"):
-            fields.update(Customer.GENERAL_FIELDS, Customer.BILLING_FIELDS)
-            if user.has_perm("crm.change_customer"):
-                fields.update(Customer.MANAGED_FIELDS)
-    elif user.has_perm("crm.change_customer"):
-        fields.update(Customer.GENERAL_FIELDS, Customer.BILLING_FIELDS, Customer.MANAGED_FIELDS)
-    elif user.has_perm("crm.change_own_customer") and customer.owner_id == user.pk:
-        fields.update(Customer.GENERAL_FIELDS, Customer.BILLING_FIELDS)
-    if customer is not None and user.has_perm("crm.change_customer_billing"):
-        fields.update(Customer.BILLING_FIELDS)
-    if user.has_perm("crm.change_customer_credit_limit") and (customer is not None or fields):
-        fields.update(Customer.CREDIT_FIELDS)
-    return frozenset(fields)
+    return CUSTOMER_FIELDS.editable(user, customer)
 
 
 def can_create_customer(user) -> bool:
@@ -36,11 +103,12 @@ def can_create_customer(user) -> bool:
 
 
 def can_edit_customer(user, customer: Customer) -> bool:
-    return bool(editable_customer_fields(user, customer))
+    """May `user` change anything at all on `customer`?"""
+    return bool(CUSTOMER_FIELDS.allowed_groups(user, customer))
 
 
-def can_change_credit_limit(user, customer: Customer | None = None) -> bool:
-    return "credit_limit" in editable_customer_fields(user, customer)
+def can_delete_customer(user, customer: Customer | None = None) -> bool:
+    return user.is_authenticated and user.has_perm("crm.delete_customer")
 
 
 def can_edit_contacts(user, customer: Customer) -> bool:

@@ -71,5 +71,10 @@ class CustomerTable(FastRowsTable):
     def render_updated_at(self, value, record):
         return dateformat.format(localtime(value), self._date_format)
 
+    def order_credit_limit(self, queryset, is_descending):
+        # "No limit" sorts above every limit, as in the API (Customer.objects.with_credit_limit_sort).
+        sort = "-credit_limit_sort" if is_descending else "credit_limit_sort"
+        return queryset.with_credit_limit_sort().order_by(sort, "name", "id"), True
+
     def render_credit_limit(self, value, record):
         return format_money(value, record.currency)

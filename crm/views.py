@@ -25,13 +25,14 @@ from django_filters.views import FilterView
 from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
+from core.concurrency import StaleVersion
 from core.money import plain_amount
 from core.tables import CappedPaginator
 
 from .filters import CustomerFilterSet
 from .forms import ContactForm, CustomerForm, prepare_filter_form
 from .models import Contact, Customer
-from .permissions import can_create_customer, can_edit_contacts, can_edit_customer, editable_customer_fields
+from .permissions import CUSTOMER_FIELDS, can_create_customer, can_edit_contacts, can_edit_customer
 from .services import create_contact, create_customer, delete_contact, update_contact, update_customer
 from .tables import CustomerTable
 
@@ -149,24 +150,15 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
         return context
 
 
-# The parts of a customer record, as the record page names them to say who may change what.
-FIELD_GROUPS = {
-    "general details": Customer.GENERAL_FIELDS,
-    "billing details": Customer.BILLING_FIELDS,
-    "owner": Customer.MANAGED_FIELDS,
-    "credit limit": Customer.CREDIT_FIELDS,
-}
-
-
 def customer_page_context(request, customer: Customer, **panel) -> dict:
     """What the record page needs; the contacts panel's state comes in `panel`."""
-    editable = editable_customer_fields(request.user, customer)
+    may_change, may_not_change = CUSTOMER_FIELDS.split(request.user, customer)
     return {
         "customer": customer,
         "object": customer,
-        "can_edit": bool(editable),
-        "may_change": [part for part, fields in FIELD_GROUPS.items() if editable.issuperset(fields)],
-        "may_not_change": [part for part, fields in FIELD_GROUPS.items() if editable.isdisjoint(fields)],
+        "can_edit": bool(may_change),
+        "may_change": [group.label for group in may_change],
+        "may_not_change": [group.label for group in may_not_change],
         "due_if_issued_today": customer.due_date(timezone.localdate()),
         **contacts_context(request, customer, **panel),
     }
@@ -209,7 +201,10 @@ class CustomerFormMixin(CustomerViewMixin):
 
     def form_valid(self, form):
         try:
-            self.object = self.save(form.changes())
+            self.object = self.save(form.changes(), expected_version=form.opened_version)
+        except StaleVersion:
+            form.stale(current=self.object)
+            return self.form_invalid(form)
         except ValidationError as error:
             form.add_error(None, error)  # a dict of field errors lands on the fields
             return self.form_invalid(form)
@@ -225,7 +220,7 @@ class CustomerCreateView(CustomerFormMixin, CreateView):
             raise PermissionDenied("You may not create customers.")
         return super().dispatch(request, *args, **kwargs)
 
-    def save(self, data):
+    def save(self, data, expected_version=None):
         return create_customer(by=self.request.user, data=data)
 
 
@@ -238,8 +233,8 @@ class CustomerUpdateView(CustomerFormMixin, UpdateView):
             raise PermissionDenied("You may not change this customer.")
         return customer
 
-    def save(self, data):
-        return update_customer(customer=self.object, by=self.request.user, data=data)
+    def save(self, data, expected_version=None):
+        return update_customer(customer=self.object, by=self.request.user, data=data, expected_version=expected_version)
 
 
 class CustomerContactsView(CustomerViewMixin, View):

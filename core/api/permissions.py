@@ -1,4 +1,4 @@
-"""Model permissions for API views."""
+"""Model and object permissions for API views."""
 
 from rest_framework import permissions
 
@@ -7,9 +7,11 @@ class ModelPermissions(permissions.DjangoModelPermissions):
     """Reading needs the model's view permission, creating its add permission,
     deleting its delete permission.
 
-    Changes are checked by the services, which know field-level rules (a rep edits
-    only customers they own; only finance managers change credit limits), and
-    raise PermissionDenied, answered as 403.
+    Changing one record is decided per record, before the body is even read:
+    PUT/PATCH/DELETE ask the view's `may_change(user, obj)` / `may_delete(user, obj)`
+    (an app's permissions module: a rep changes only customers they own) and are
+    refused 403 when it says no, even when nothing would change. Which fields may
+    change is then checked by the services (PermissionDenied, answered 403).
     """
 
     perms_map = {
@@ -28,3 +30,17 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         if getattr(view, "queryset", None) is not None:
             return view.queryset
         return super()._queryset(view)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if request.method == "DELETE":
+            check, self.message = getattr(view, "may_delete", None), "You may not delete this record."
+        else:
+            check, self.message = getattr(view, "may_change", None), "You may not change this record."
+        if check is None:
+            return True  # the view leaves it to its services
+        message = getattr(view, "object_permission_messages", {}).get(request.method)
+        if message:
+            self.message = message
+        return bool(check(request.user, obj))

@@ -77,10 +77,26 @@ class TestCreating:
         assert response.status_code == 201, response.json()
         assert Customer.objects.get(pk=response.json()["id"]).owner == rep
 
-    def test_a_finance_manager_sets_the_credit_limit_from_the_start(self, as_actor):
-        response = as_actor("finance_manager").post(customer_url(), {"name": "Initech", "credit_limit": "2500.50"})
+    def test_a_finance_manager_sets_the_credit_limit_from_the_start(self, as_actor, rep):
+        response = as_actor("finance_manager").post(
+            customer_url(), {"name": "Initech", "credit_limit": "2500.50", "owner": rep.pk}
+        )
         assert response.status_code == 201, response.json()
         assert Customer.objects.get(pk=response.json()["id"]).credit_limit == Decimal("2500.50")
+
+    @pytest.mark.parametrize("actor", ["finance_manager", "admin"])
+    def test_someone_outside_sales_must_name_the_sales_owner(self, as_actor, actor):
+        response = as_actor(actor).post(customer_url(), {"name": "Initech"})
+
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"owner": ["Choose the sales rep who owns this customer."]}
+        assert not Customer.objects.filter(name="Initech").exists()
+
+    def test_the_owner_choices_are_the_forms(self, as_actor, clerk, rep):
+        """Active sales users only, as the form offers; a clerk is not one."""
+        response = as_actor("sales_manager").post(customer_url(), {"name": "Initech", "owner": clerk.pk})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["owner"]
 
     def test_read_only_fields_are_ignored(self, as_actor):
         response = as_actor("rep").post(

@@ -152,15 +152,16 @@ class TestOrdering:
         names = [r["name"] for r in client.get(customer_url(), {"ordering": "-name"}).json()["results"]]
         assert names == ["Gamma", "Beta", "Alpha"]
 
-    def test_by_credit_limit_puts_customers_without_one_below_any_limit(self, as_actor):
+    def test_by_credit_limit_puts_customers_without_one_above_any_limit(self, as_actor):
+        """No credit limit means no limit: above every limit, as on the list page."""
         small = CustomerFactory(credit_limit=Decimal("500.00"))
         none = CustomerFactory(credit_limit=None)
         zero = CustomerFactory(credit_limit=Decimal("0.00"))
         large = CustomerFactory(credit_limit=Decimal("90000.00"))
         client = as_actor("rep")
 
-        assert ids(client.get(customer_url(), {"ordering": "credit_limit"})) == [none.pk, zero.pk, small.pk, large.pk]
-        assert ids(client.get(customer_url(), {"ordering": "-credit_limit"})) == [large.pk, small.pk, zero.pk, none.pk]
+        assert ids(client.get(customer_url(), {"ordering": "credit_limit"})) == [zero.pk, small.pk, large.pk, none.pk]
+        assert ids(client.get(customer_url(), {"ordering": "-credit_limit"})) == [none.pk, large.pk, small.pk, zero.pk]
 
     def test_an_unknown_ordering_field_falls_back_to_the_default(self, as_actor):
         CustomerFactory()

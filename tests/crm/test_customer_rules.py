@@ -79,11 +79,12 @@ class TestCreateCustomer:
         with pytest.raises(PermissionDenied):
             create_customer(by=clerk, data={"name": "Globex"})
 
-    def test_bad_values_are_reported_per_field_and_nothing_is_saved(self, finance_manager):
+    def test_bad_values_are_reported_per_field_and_nothing_is_saved(self, finance_manager, rep):
         with pytest.raises(ValidationError) as caught:
             create_customer(
                 by=finance_manager,
                 data={
+                    "owner": rep,
                     "name": "",
                     "email": "not-an-email",
                     "currency": "euro",

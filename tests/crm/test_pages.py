@@ -496,8 +496,15 @@ class TestCustomerList:
         CustomerFactory(name="Small", credit_limit=Decimal("100"))
         CustomerFactory(name="Big", credit_limit=Decimal("900000"))
         CustomerFactory(name="Unlimited", credit_limit=None)
-        rows = signed_in("rep").get(list_url(sort="-credit_limit")).context["table"].page.object_list
-        assert [row.record.name for row in rows][:2] in (["Big", "Small"], ["Unlimited", "Big"])
+        CustomerFactory(name="Zero", credit_limit=Decimal("0"))
+        client = signed_in("rep")
+
+        def names(sort):
+            return [row.record.name for row in client.get(list_url(sort=sort)).context["table"].page.object_list]
+
+        # No limit is above every limit, as in the API.
+        assert names("-credit_limit") == ["Unlimited", "Big", "Small", "Zero"]
+        assert names("credit_limit") == ["Zero", "Small", "Big", "Unlimited"]
 
     def test_money_is_right_aligned_with_its_currency(self, signed_in):
         CustomerFactory(name="Franc Ltd", currency="CHF", credit_limit=Decimal("1234567.5"))
