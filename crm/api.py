@@ -227,6 +227,26 @@ class CustomerViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     def may_change(self, user, customer):
         return can_edit_customer(user, customer)
 
+    def get_object(self):
+        # update() and the check below both need it: read it once.
+        if not hasattr(self, "_customer"):
+            self._customer = super().get_object()
+        return self._customer
+
+    def create(self, request, *args, **kwargs):
+        self._refuse_forbidden_changes(None)
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self._refuse_forbidden_changes(self.get_object())
+        return super().update(request, *args, **kwargs)
+
+    def _refuse_forbidden_changes(self, customer):
+        """A field the user may not change is refused (403) before the body is
+        validated, as crm.services would refuse it, even if its value is not valid."""
+        if isinstance(self.request.data, dict):
+            services.refuse_forbidden_changes(by=self.request.user, customer=customer, data=self.request.data)
+
     def may_delete(self, user, customer):
         return can_delete_customer(user, customer)
 

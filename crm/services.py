@@ -25,6 +25,7 @@ __all__ = [
     "create_customer",
     "delete_contact",
     "delete_customer",
+    "refuse_forbidden_changes",
     "update_contact",
     "update_customer",
 ]
@@ -97,10 +98,14 @@ def _check_owner(customer: Customer, changes: dict[str, Any]) -> None:
 
 
 def _validate_and_save(customer: Customer, update_fields: list[str] | None = None) -> None:
-    # full_clean normalises the tax id (Customer.clean). Constraints are left to the
-    # database: a duplicate tax id is reported on its field below, whether it was
-    # there already or written by a request racing this one.
-    customer.full_clean(validate_constraints=False)
+    # full_clean normalises the tax id (Customer.clean); on an update it checks only
+    # the fields that change. Constraints are left to the database: a duplicate tax
+    # id is reported on its field below, whether it was there already or written by
+    # a request racing this one.
+    unchanged = None
+    if update_fields is not None:
+        unchanged = [field.name for field in Customer._meta.fields if field.name not in update_fields]
+    customer.full_clean(exclude=unchanged, validate_constraints=False)
     try:
         with transaction.atomic():
             customer.save(update_fields=update_fields)
@@ -111,15 +116,40 @@ def _validate_and_save(customer: Customer, update_fields: list[str] | None = Non
         raise
 
 
+def _new_customer(by) -> Customer:
+    customer = Customer()
+    if by.has_role(*SALES_ROLES):
+        customer.owner = by  # whoever sells it owns it, unless they name another
+    return customer
+
+
+def refuse_forbidden_changes(*, by, customer: Customer | None, data: dict[str, Any]) -> None:
+    """Raise PermissionDenied if `data` would change a customer field `by` may not
+    (on a new customer when `customer` is None), or `by` may not change
+    `customer` at all. Assigns and saves nothing.
+
+    `data` may be raw input (an API body before validation): a value that is
+    not even valid for a field counts as a change to it. The API calls this
+    first, so a forbidden change is a 403 whatever else the body holds."""
+    if customer is None:
+        if not can_create_customer(by):
+            raise PermissionDenied("You may not create customers.")
+        reference = _new_customer(by)
+    else:
+        if not can_edit_customer(by, customer):
+            raise PermissionDenied("You may not change this customer.")
+        reference = customer
+    guarded = {name: value for name, value in data.items() if name in CUSTOMER_FIELDS.fields}
+    _refuse_forbidden(by, customer, _changes(reference, guarded))
+
+
 @transaction.atomic
 def create_customer(*, by, data: dict[str, Any]) -> Customer:
     """Create a customer. A sales user becomes its owner unless they name another
     (managers may); anyone else must name the sales rep who owns it."""
     if not can_create_customer(by):
         raise PermissionDenied("You may not create customers.")
-    customer = Customer()
-    if by.has_role(*SALES_ROLES):
-        customer.owner = by  # whoever sells it owns it
+    customer = _new_customer(by)
     changes = _changes(customer, data)
     _refuse_forbidden(by, None, changes)
     _assign(customer, changes)

@@ -117,3 +117,24 @@ class TestBadInput:
         response = as_actor("rep").post(contact_url(), {"customer": customer.pk})
         assert response.status_code == 400
         assert error_of(response)["fields"] == {"name": ["This field is required."]}
+
+
+class TestOptimisticConcurrency:
+    def test_a_contact_carries_an_etag_and_a_stale_if_match_is_412(self, as_actor, contact):
+        client = as_actor("rep")
+        etag = client.get(contact_url(contact)).headers["ETag"]
+        assert client.patch(contact_url(contact), {"job_title": "CFO"}, headers={"If-Match": etag}).status_code == 200
+
+        response = client.patch(contact_url(contact), {"job_title": "CEO"}, headers={"If-Match": etag})
+
+        assert response.status_code == 412
+        assert error_of(response)["code"] == "precondition_failed"
+        contact.refresh_from_db()
+        assert contact.job_title == "CFO"
+        assert client.delete(contact_url(contact), headers={"If-Match": etag}).status_code == 412
+
+    def test_a_no_op_patch_by_someone_who_may_not_keep_the_contacts_is_403(self, as_actor, others_customer):
+        theirs = ContactFactory(customer=others_customer)
+        response = as_actor("rep").patch(contact_url(theirs), {})
+        assert response.status_code == 403
+        assert error_of(response)["message"] == "You may not change this customer's contacts."

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Contact, Customer
 from tests.factories import ContactFactory, CustomerFactory
@@ -159,3 +161,93 @@ class TestDeleting:
         assert response.status_code == 403
         assert error_of(response)["code"] == "permission_denied"
         assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+class TestWhatAWriteAnswers:
+    def test_an_update_answers_with_the_fields_of_a_get(self, as_actor, customer):
+        ContactFactory(customer=customer, name="Jane Doe")
+        client = as_actor("rep")
+
+        patched = client.patch(customer_url(customer), {"phone": "+49 89 555"}).json()
+        read = client.get(customer_url(customer)).json()
+
+        assert patched == read
+        assert [c["name"] for c in patched["contacts"]] == ["Jane Doe"]
+
+    # On top of what a GET costs (auth, the customer and its contacts, read back the
+    # same way after the write): the record read for the permission check (1), and
+    # the lock, the update and their two savepoints (6).
+    WRITE_QUERIES = 1 + 6
+
+    def test_an_update_costs_a_get_plus_the_write_for_1_and_10_contacts(
+        self, as_actor, customer, django_assert_num_queries
+    ):
+        client = as_actor("rep")
+        ContactFactory(customer=customer)
+        client.get(customer_url(customer))  # warm: the token's last use is recorded once a minute
+        with CaptureQueriesContext(connection) as get:
+            client.get(customer_url(customer))
+        with django_assert_num_queries(len(get) + self.WRITE_QUERIES):
+            assert client.patch(customer_url(customer), {"phone": "+1"}).status_code == 200
+        ContactFactory.create_batch(9, customer=customer)
+        with django_assert_num_queries(len(get) + self.WRITE_QUERIES):
+            assert client.patch(customer_url(customer), {"phone": "+2"}).status_code == 200
+
+
+class TestOptimisticConcurrency:
+    def test_a_customer_carries_its_version_as_etag(self, as_actor, customer):
+        client = as_actor("rep")
+        assert client.get(customer_url(customer)).headers["ETag"] == '"1"'
+        response = client.patch(customer_url(customer), {"phone": "+1"})
+        assert response.headers["ETag"] == '"2"'
+        assert client.get(customer_url(customer)).headers["ETag"] == '"2"'
+
+    def test_a_matching_if_match_is_applied(self, as_actor, customer):
+        client = as_actor("rep")
+        etag = client.get(customer_url(customer)).headers["ETag"]
+        response = client.patch(customer_url(customer), {"phone": "+1"}, headers={"If-Match": etag})
+        assert response.status_code == 200, response.json()
+
+    @pytest.mark.parametrize("method", ["patch", "put"])
+    def test_a_stale_if_match_is_412_and_nothing_is_saved(self, as_actor, customer, method):
+        client = as_actor("rep")
+        body = client.get(customer_url(customer)).json()
+        etag = client.get(customer_url(customer)).headers["ETag"]
+        as_actor("sales_manager").patch(customer_url(customer), {"phone": "+49 40 999"})  # meanwhile
+        body["name"] = "Mine"
+
+        response = getattr(client, method)(customer_url(customer), body, headers={"If-Match": etag})
+
+        assert response.status_code == 412
+        assert error_of(response)["code"] == "precondition_failed"
+        customer.refresh_from_db()
+        assert (customer.name, customer.phone) == ("Acme Industries GmbH", "+49 40 999")
+
+    def test_without_if_match_the_last_write_wins_as_before(self, as_actor, customer):
+        as_actor("sales_manager").patch(customer_url(customer), {"phone": "+49 40 999"})
+        assert as_actor("rep").patch(customer_url(customer), {"name": "Mine"}).status_code == 200
+
+    @pytest.mark.parametrize("header", ["garbage", '"abc"', "W/"])
+    def test_an_if_match_that_names_no_version_is_412(self, as_actor, customer, header):
+        response = as_actor("rep").patch(customer_url(customer), {"name": "Mine"}, headers={"If-Match": header})
+        assert response.status_code == 412
+        customer.refresh_from_db()
+        assert customer.name == "Acme Industries GmbH"
+
+    def test_a_stale_delete_is_412(self, as_actor, customer):
+        as_actor("rep").patch(customer_url(customer), {"phone": "+1"})
+        response = as_actor("admin").delete(customer_url(customer), headers={"If-Match": '"1"'})
+        assert response.status_code == 412
+        assert Customer.objects.filter(pk=customer.pk).exists()
+        assert as_actor("admin").delete(customer_url(customer), headers={"If-Match": '"2"'}).status_code == 204
+
+    def test_the_schema_documents_the_headers_and_the_412(self, as_actor):
+        schema = as_actor("rep").get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"}).json()
+        patch = schema["paths"]["/api/v1/customers/{id}/"]["patch"]
+        assert {"name": "If-Match", "in": "header"}.items() <= next(
+            p for p in patch["parameters"] if p["name"] == "If-Match"
+        ).items()
+        assert "412" in patch["responses"]
+        assert "ETag" in patch["responses"]["200"]["headers"]
+        get = schema["paths"]["/api/v1/customers/{id}/"]["get"]
+        assert "ETag" in get["responses"]["200"]["headers"]

@@ -48,62 +48,58 @@ class TestOutsider:
         assert_forbidden(api_client.get(customer_url()))
 
 
-class TestSalesRep:
-    def test_lists_and_reads_every_customer(self, as_actor, customer, others_customer):
+class TestRefusedBeforeTheBodyIsRead:
+    """Who may not change a record is refused 403 before validation, whatever
+    the body says, as the edit page refuses them. The role-by-action table is in
+    tests/crm/test_permission_matrix.py; these are the API's own cases."""
+
+    @pytest.mark.parametrize("method", ["patch", "put"])
+    def test_a_no_op_write_by_someone_who_may_not_edit_is_refused(self, as_actor, others_customer, method):
         client = as_actor("rep")
-        assert {c["id"] for c in client.get(customer_url()).json()["results"]} == {customer.pk, others_customer.pk}
-        assert client.get(customer_url(others_customer)).status_code == 200
+        body = client.get(customer_url(others_customer)).json() if method == "put" else {}
+        version = others_customer.version
 
-    def test_creates_customers(self, as_actor):
-        assert as_actor("rep").post(customer_url(), {"name": "Initech"}).status_code == 201
+        response = getattr(client, method)(customer_url(others_customer), body)
 
-    def test_edits_own_customers(self, as_actor, customer):
-        response = as_actor("rep").patch(customer_url(customer), {"name": "Acme AG", "payment_days": 45})
-        assert response.status_code == 200, response.json()
-
-    def test_cannot_edit_another_reps_customer(self, as_actor, others_customer):
-        assert_forbidden(as_actor("rep").patch(customer_url(others_customer), {"phone": "+1 555"}))
-        others_customer.refresh_from_db()
-        assert others_customer.phone != "+1 555"
-
-    def test_cannot_change_a_credit_limit_even_on_own_customers(self, as_actor, customer):
-        response = as_actor("rep").patch(customer_url(customer), {"credit_limit": "99999.00"})
         assert_forbidden(response)
-        assert "credit limit" in error_of(response)["message"]
+        assert error_of(response)["message"] == "You may not change this customer."
+        others_customer.refresh_from_db()
+        assert others_customer.version == version
+
+    def test_an_invalid_body_from_someone_who_may_not_edit_is_a_403_not_a_400(self, as_actor, others_customer):
+        response = as_actor("rep").patch(customer_url(others_customer), {"email": "not-an-email", "payment_days": -5})
+        assert_forbidden(response)
+
+    def test_a_delete_by_someone_who_may_not_is_refused_before_anything_else(self, as_actor, customer):
+        response = as_actor("sales_manager").delete(customer_url(customer), headers={"If-Match": '"999"'})
+        assert_forbidden(response)
+        assert Customer.objects.filter(pk=customer.pk).exists()
+
+    def test_a_read_token_cannot_write_even_a_no_op(self, as_actor, customer):
+        response = as_actor("rep", scope="read").patch(customer_url(customer), {})
+        assert response.status_code == 403
+
+
+class TestForbiddenFields:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("credit_limit", "99999.00"), ("credit_limit", "lots"), ("owner", 999999), ("owner", "abc")],
+    )
+    def test_a_rep_changing_a_field_they_may_not_is_refused_valid_or_not(self, as_actor, customer, field, value):
+        response = as_actor("rep").patch(customer_url(customer), {field: value})
+
+        assert_forbidden(response)
         customer.refresh_from_db()
         assert customer.credit_limit == Decimal("10000.00")
 
-    def test_cannot_set_a_credit_limit_when_creating(self, as_actor):
+    def test_the_refusal_names_the_field(self, as_actor, customer):
+        response = as_actor("rep").patch(customer_url(customer), {"credit_limit": "99999.00"})
+        assert error_of(response)["message"] == "You may not change: credit limit."
+
+    def test_a_rep_cannot_set_a_credit_limit_or_another_owner_when_creating(self, as_actor, other_rep):
         assert_forbidden(as_actor("rep").post(customer_url(), {"name": "Initech", "credit_limit": "100.00"}))
-        assert not Customer.objects.filter(name="Initech").exists()
-
-    def test_cannot_give_a_customer_to_another_rep(self, as_actor, customer, other_rep):
-        assert_forbidden(as_actor("rep").patch(customer_url(customer), {"owner": other_rep.pk}))
         assert_forbidden(as_actor("rep").post(customer_url(), {"name": "Initech", "owner": other_rep.pk}))
-
-
-class TestFinanceClerk:
-    def test_edits_billing_fields_of_any_customer(self, as_actor, customer):
-        response = as_actor("clerk").patch(
-            customer_url(customer),
-            {"payment_terms": "eom", "payment_days": 10, "tax_id": "DE555", "address_line1": "Unter den Linden 1"},
-        )
-        assert response.status_code == 200, response.json()
-        customer.refresh_from_db()
-        assert (customer.terms_label, customer.tax_id, customer.address_line1) == (
-            "End of month + 10",
-            "DE555",
-            "Unter den Linden 1",
-        )
-
-    def test_cannot_rename_a_customer(self, as_actor, customer):
-        assert_forbidden(as_actor("clerk").patch(customer_url(customer), {"name": "Renamed"}))
-
-    def test_cannot_change_a_credit_limit(self, as_actor, customer):
-        assert_forbidden(as_actor("clerk").patch(customer_url(customer), {"credit_limit": "1.00"}))
-
-    def test_cannot_create_customers(self, as_actor):
-        assert_forbidden(as_actor("clerk").post(customer_url(), {"name": "Initech"}))
+        assert not Customer.objects.filter(name="Initech").exists()
 
     def test_a_put_that_sends_the_credit_limit_back_unchanged_is_fine(self, as_actor, customer):
         """Integrations PUT the whole record they read: unchanged fields are not changes."""
@@ -127,27 +123,14 @@ class TestFinanceClerk:
         customer.refresh_from_db()
         assert customer.payment_days == 30
 
-
-class TestFinanceManager:
-    def test_changes_credit_limits(self, as_actor, customer):
-        response = as_actor("finance_manager").patch(customer_url(customer), {"credit_limit": "25000.00"})
+    def test_a_tax_id_sent_back_written_differently_is_not_a_change(self, as_actor, customer):
+        customer.tax_id = "DE123456789"
+        customer.save()
+        response = as_actor("sales_manager").patch(customer_url(customer), {"tax_id": "de 123 456 789"})
         assert response.status_code == 200, response.json()
-        assert response.json()["credit_limit"] == "25000.00"
-        customer.refresh_from_db()
-        assert customer.credit_limit == Decimal("25000.00")
-
-    def test_removes_a_credit_limit_with_null(self, as_actor, customer):
-        response = as_actor("finance_manager").patch(customer_url(customer), {"credit_limit": None})
-        assert response.status_code == 200, response.json()
-        customer.refresh_from_db()
-        assert customer.credit_limit is None
 
 
-class TestSalesManager:
-    def test_edits_every_customer(self, as_actor, customer, others_customer):
-        client = as_actor("sales_manager")
-        assert client.patch(customer_url(customer), {"name": "Acme AG", "tax_id": "DE777"}).status_code == 200
-        assert client.patch(customer_url(others_customer), {"status": "inactive"}).status_code == 200
-
-    def test_cannot_change_a_credit_limit(self, as_actor, customer):
-        assert_forbidden(as_actor("sales_manager").patch(customer_url(customer), {"credit_limit": "1.00"}))
+class TestLists:
+    def test_a_rep_lists_and_reads_every_customer(self, as_actor, customer, others_customer):
+        client = as_actor("rep")
+        assert {c["id"] for c in client.get(customer_url()).json()["results"]} == {customer.pk, others_customer.pk}

@@ -8,8 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
 from crm.models import Customer, PaymentTerms, normalize_tax_id
-from crm.permissions import editable_customer_fields
-from crm.services import create_customer, delete_customer, update_customer
+from crm.services import create_customer, update_customer
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +55,32 @@ class TestTaxId:
         with pytest.raises(IntegrityError):
             CustomerFactory(tax_id="DE1")
 
+    @pytest.mark.parametrize("raw", ["de1", "DE 1", "DE-1", "DE.1", "DE/1", "DE\t1"])
+    def test_the_database_refuses_a_tax_id_that_is_not_normalised(self, raw):
+        """A writer that skips the model's validation cannot store `de 1` next to `DE1`."""
+        with pytest.raises(IntegrityError):
+            CustomerFactory(tax_id=raw)
+
+    def test_the_model_normalises_when_it_is_validated(self, rep):
+        customer = Customer(name="Initech", owner=rep, tax_id=" de 123.456-789 ")
+        customer.full_clean()
+        assert customer.tax_id == "DE123456789"
+
+    def test_a_duplicate_found_only_by_the_database_is_still_a_field_error(self, rep, monkeypatch):
+        """The service learns of a duplicate from the database (as when two requests
+        race) and reports it on the field by asking again, not by reading the message."""
+        CustomerFactory(tax_id="DE42")
+        monkeypatch.setattr(IntegrityError, "__str__", lambda self: "something unrelated")
+        with pytest.raises(ValidationError) as caught:
+            create_customer(by=rep, data={"name": "Copycat AG", "tax_id": "de 42"})
+        assert caught.value.message_dict == {"tax_id": ["A customer with this tax ID already exists."]}
+
+    def test_a_sales_manager_may_keep_an_unchanged_tax_id_written_differently(self, sales_manager):
+        customer = CustomerFactory(tax_id="DE42")
+        update_customer(customer=customer, by=sales_manager, data={"tax_id": "de 42", "name": "Renamed"})
+        customer.refresh_from_db()
+        assert (customer.tax_id, customer.name) == ("DE42", "Renamed")
+
 
 class TestCreateCustomer:
     def test_a_rep_becomes_owner_of_what_they_create(self, rep):
@@ -97,37 +122,12 @@ class TestCreateCustomer:
 
 
 class TestWhoMayChangeWhat:
-    """The permission matrix of the customer record, field group by field group."""
-
-    @pytest.mark.parametrize(
-        ("actor", "general", "billing", "owner", "credit"),
-        [
-            ("rep", True, True, False, False),  # owns the customer
-            ("other_rep", False, False, False, False),
-            ("sales_manager", True, True, True, False),
-            ("clerk", False, True, False, False),
-            ("finance_manager", True, True, True, True),
-            ("admin", True, True, True, True),
-            ("outsider", False, False, False, False),
-        ],
-    )
-    def test_field_groups(self, actors, customer, actor, general, billing, owner, credit):
-        fields = editable_customer_fields(actors[actor], customer)
-        assert ("name" in fields) is general
-        assert ("payment_terms" in fields and "tax_id" in fields and "address_line1" in fields) is billing
-        assert ("owner" in fields) is owner
-        assert ("credit_limit" in fields) is credit
+    """Beyond the role-by-action table (test_permission_matrix.py): what counts as a change."""
 
     def test_a_rep_edits_their_own_customer(self, rep, customer):
         update_customer(customer=customer, by=rep, data={"name": "Acme AG", "payment_days": 45})
         customer.refresh_from_db()
         assert (customer.name, customer.payment_days) == ("Acme AG", 45)
-
-    def test_a_rep_cannot_edit_another_reps_customer(self, other_rep, customer):
-        with pytest.raises(PermissionDenied):
-            update_customer(customer=customer, by=other_rep, data={"name": "Mine now"})
-        customer.refresh_from_db()
-        assert customer.name == "Acme Industries GmbH"
 
     def test_a_clerk_edits_billing_details_but_not_the_name(self, clerk, customer):
         update_customer(
@@ -137,18 +137,6 @@ class TestWhoMayChangeWhat:
         assert customer.payment_terms == PaymentTerms.END_OF_MONTH
         with pytest.raises(PermissionDenied, match="name"):
             update_customer(customer=customer, by=clerk, data={"name": "Renamed"})
-
-    @pytest.mark.parametrize("actor", ["rep", "clerk", "sales_manager"])
-    def test_only_finance_managers_change_credit_limits(self, actors, customer, actor):
-        with pytest.raises(PermissionDenied, match="credit limit"):
-            update_customer(customer=customer, by=actors[actor], data={"credit_limit": Decimal("99999.00")})
-        customer.refresh_from_db()
-        assert customer.credit_limit == Decimal("10000.00")
-
-    def test_a_finance_manager_changes_the_credit_limit(self, finance_manager, customer):
-        update_customer(customer=customer, by=finance_manager, data={"credit_limit": Decimal("25000.50")})
-        customer.refresh_from_db()
-        assert customer.credit_limit == Decimal("25000.50")
 
     def test_sending_back_an_unchanged_credit_limit_is_not_a_change(self, clerk, customer):
         update_customer(customer=customer, by=clerk, data={"credit_limit": Decimal("10000.00"), "city": "Hamburg"})
@@ -160,27 +148,26 @@ class TestWhoMayChangeWhat:
         customer.refresh_from_db()
         assert customer.credit_limit is None
 
-    def test_a_manager_reassigns_the_owner(self, sales_manager, other_rep, customer):
-        update_customer(customer=customer, by=sales_manager, data={"owner": other_rep})
-        customer.refresh_from_db()
-        assert customer.owner == other_rep
-
     def test_visible_to_every_role_and_to_nobody_else(self, actors, customer):
         for name, user in actors.items():
             expected = [] if name == "outsider" else [customer]
             assert list(Customer.objects.visible_to(user)) == expected, name
 
 
-class TestOwnerAndDeletion:
+class TestOwner:
+    @pytest.mark.parametrize("actor", ["finance_manager", "admin"])
+    def test_someone_outside_sales_must_name_the_sales_owner(self, actors, actor):
+        with pytest.raises(ValidationError) as caught:
+            create_customer(by=actors[actor], data={"name": "Globex"})
+        assert caught.value.message_dict == {"owner": ["Choose the sales rep who owns this customer."]}
+        assert not Customer.objects.exists()
+
+    def test_a_sales_manager_owns_what_they_create_without_naming_anyone(self, sales_manager):
+        assert create_customer(by=sales_manager, data={"name": "Globex"}).owner == sales_manager
+
     def test_the_owner_must_be_an_active_sales_user(self, sales_manager, clerk, customer):
         with pytest.raises(ValidationError) as caught:
             update_customer(customer=customer, by=sales_manager, data={"owner": clerk})
         assert "owner" in caught.value.message_dict
         customer.refresh_from_db()
         assert customer.owner != clerk
-
-    def test_only_admins_delete_customers(self, sales_manager, admin_user, customer):
-        with pytest.raises(PermissionDenied):
-            delete_customer(customer=customer, by=sales_manager)
-        delete_customer(customer=customer, by=admin_user)
-        assert not Customer.objects.filter(pk=customer.pk).exists()
