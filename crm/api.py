@@ -165,7 +165,12 @@ class ConflictError(exceptions.APIException):
 
 @extend_schema(tags=["customers"])
 @extend_schema_view(
-    list=extend_schema(summary="List customers", description="Newest changes first unless `ordering` says otherwise."),
+    list=extend_schema(
+        summary="List customers",
+        description="Newest changes first unless `ordering` says otherwise. A customer without a credit "
+        "limit has no limit: `ordering=credit_limit` lists it after every limit, `-credit_limit` first "
+        "(as the list page sorts it).",
+    ),
     retrieve=extend_schema(summary="Get a customer with its contacts", **concurrency_schema(read=True)),
     create=extend_schema(
         summary="Create a customer",
