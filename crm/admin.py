@@ -2,11 +2,15 @@
 crm.services and shows the fields a user may not change read-only, as the
 record page's form does (crm.permissions.CUSTOMER_FIELDS)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
+from core.concurrency import StaleVersion
+
 from . import services
+from .forms import STALE_CUSTOMER
 from .models import Contact, Customer, owner_choices
 from .permissions import CUSTOMER_FIELDS, can_delete_customer, can_edit_contacts
 
@@ -21,9 +25,18 @@ class ServiceErrorsAsMessagesMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleVersion:
+            messages.error(request, STALE_CUSTOMER)
+            return HttpResponseRedirect(request.get_full_path())
         except (ValidationError, services.CustomerInUse) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])) + " Nothing was saved.")
             return HttpResponseRedirect(request.get_full_path())
+
+
+class CustomerAdminForm(forms.ModelForm):
+    # The version the page was opened with: a save over someone else's change is refused.
+    # (Not named `version`: the model field is not editable, so a form may not name it.)
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ContactInline(admin.TabularInline):
@@ -46,13 +59,14 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ("name", "tax_id", "owner", "status", "currency", "terms_label", "credit_limit", "updated_at")
     list_filter = ("status", "currency", "payment_terms")
     list_select_related = ("owner",)
     search_fields = ("name", "legal_name", "email", "tax_id")
     inlines = [ContactInline]
     fieldsets = [
-        (None, {"fields": ("name", "email", "phone", "owner", "status")}),
+        (None, {"fields": ("name", "email", "phone", "owner", "status", "opened_version")}),
         (
             "Billing",
             {
@@ -82,6 +96,8 @@ class CustomerAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
         if "owner" in form.base_fields:
             # The same choices as the record page's form and the API.
             form.base_fields["owner"].queryset = owner_choices(obj)
+        if obj is not None:
+            form.base_fields["opened_version"].initial = obj.version
         return form
 
     def has_delete_permission(self, request, obj=None):
@@ -91,7 +107,9 @@ class CustomerAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
         guarded = [name for name in CUSTOMER_FIELDS.fields if name in form.cleaned_data]
         if change:
             data = {name: form.cleaned_data[name] for name in guarded if name in form.changed_data}
-            saved = services.update_customer(customer=obj, by=request.user, data=data)
+            saved = services.update_customer(
+                customer=obj, by=request.user, data=data, expected_version=form.cleaned_data.get("opened_version")
+            )
         else:
             data = {name: form.cleaned_data[name] for name in guarded}
             saved = services.create_customer(by=request.user, data=data)

@@ -203,6 +203,8 @@ class CustomerFormMixin(CustomerViewMixin):
         try:
             self.object = self.save(form.changes(), expected_version=form.opened_version)
         except StaleVersion:
+            # Read again: it may have changed once more since this request began.
+            self.object = self.get_object()
             form.stale(current=self.object)
             return self.form_invalid(form)
         except ValidationError as error:

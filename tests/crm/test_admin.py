@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.roles import SALES_MANAGER
 from crm.models import Contact, Customer
+from crm.services import update_customer
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +126,19 @@ class TestGuardedFields:
         response = client.post(ADD_URL, admin_form(rep, name="Evil\u202egnp.exe"))
         assert list(form_errors(response)) == ["name"]
         assert not Customer.objects.exists()
+
+
+class TestVersions:
+    def test_a_save_over_someone_elses_change_is_refused(self, client, admin_user, sales_manager, customer):
+        client.force_login(admin_user)
+        assert 'name="opened_version" value="1"' in client.get(change_url(customer)).text
+        update_customer(customer=customer, by=sales_manager, data={"phone": "+49 40 999"})  # meanwhile
+
+        response = client.post(change_url(customer), admin_form(customer.owner, opened_version="1"), follow=True)
+
+        assert "changed by someone else since you opened it" in response.text
+        customer.refresh_from_db()
+        assert (customer.name, customer.phone) == ("Acme Industries GmbH", "+49 40 999")
 
 
 class TestContactsInline:
