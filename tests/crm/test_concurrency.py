@@ -1,4 +1,5 @@
-"""Two people saving the same tax id at the same moment: one wins, the other is told why."""
+"""Two people saving at the same moment (the same tax id, or over the same version):
+one wins, the other is told why."""
 
 import threading
 
@@ -6,10 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
+from core.concurrency import StaleVersion
 from crm.models import Customer
-from crm.services import create_customer
+from crm.services import create_customer, update_customer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: each test starts with the roles the migrations created (a
+# transactional test flushes the database after itself).
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +48,31 @@ def test_racing_duplicate_tax_ids_give_one_customer_and_one_field_error(rep, oth
         ["created", {"tax_id": ["A customer with this tax ID already exists."]}], key=str
     )
     assert Customer.objects.filter(tax_id="DE999888777").count() == 1
+
+
+def test_two_saves_from_the_same_version_give_one_change_and_one_stale_version(rep, sales_manager, customer):
+    """The version is checked and bumped under the row lock: of two people who
+    opened version 1, exactly one saves; the other is told, and overwrites nothing."""
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def save(user, phone):
+        try:
+            barrier.wait()
+            update_customer(customer=customer, by=user, data={"phone": phone}, expected_version=1)
+            outcomes.append(phone)
+        except StaleVersion:
+            outcomes.append("stale")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=args) for args in [(rep, "+1 111"), (sales_manager, "+2 222")]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes)[-1] == "stale" and len(outcomes) == 2 and outcomes.count("stale") == 1
+    customer.refresh_from_db()
+    assert customer.version == 2
+    assert customer.phone == next(outcome for outcome in outcomes if outcome != "stale")
