@@ -193,7 +193,8 @@ class Customer(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     # Bumped by crm.services with every change, under the row lock: the edit page
     # and the API's ETag / If-Match carry it so a stale edit is refused, not applied.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    # A database default too, so rows loaded by raw SQL (bench's COPY) start at 1.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -280,7 +281,7 @@ class Contact(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     job_title = models.CharField(max_length=100, blank=True)
     is_primary = models.BooleanField("primary", default=False)
-    version = models.PositiveIntegerField(default=1, editable=False)  # see Customer.version
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)  # see Customer.version
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
