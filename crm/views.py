@@ -159,6 +159,7 @@ def customer_page_context(request, customer: Customer, **panel) -> dict:
         "can_edit": bool(may_change),
         "may_change": [group.label for group in may_change],
         "may_not_change": [group.label for group in may_not_change],
+        "read_only_reasons": [(group.label, group.reason) for group in may_not_change] if may_change else [],
         "due_if_issued_today": customer.due_date(timezone.localdate()),
         **contacts_context(request, customer, **panel),
     }

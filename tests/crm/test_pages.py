@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from decimal import Decimal
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from crm.forms import CustomerForm
 from crm.models import Contact, Customer, PaymentTerms
+from crm.permissions import CUSTOMER_FIELDS
 from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +172,13 @@ class TestWhoSeesWhat:
     )
     def test_the_record_page_says_what_you_may_change(self, signed_in, customer, actor, sentence):
         assert sentence in signed_in(actor).get(detail_url(customer)).text
+
+    def test_the_record_page_gives_the_reasons_of_the_one_declaration(self, signed_in, customer):
+        page = unescape(signed_in("clerk").get(detail_url(customer)).text)
+        for group in CUSTOMER_FIELDS.groups:
+            if group.name != "billing":  # the clerk's own
+                assert f"{group.label.capitalize()}: {group.reason}" in page
+        assert "Billing details: Kept by finance." not in page
 
     def test_an_unknown_customer_is_not_found(self, signed_in):
         assert signed_in("rep").get(reverse("crm:customer_detail", args=[999999])).status_code == 404
