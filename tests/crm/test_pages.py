@@ -567,6 +567,56 @@ class TestCustomerList:
         assert response.status_code == 200
         assert len(response.context["table"].page.object_list) <= 100
 
+    @pytest.mark.parametrize(
+        "page", ["99999999999999999999", str(2**63 - 1), str(2**63 // 25), "999", "0", "-1", "abc"]
+    )
+    def test_a_page_beyond_the_list_shows_the_first_page_and_says_so(self, signed_in, page):
+        CustomerFactory.create_batch(30)
+        response = signed_in("rep").get(list_url(page=page))
+        assert response.status_code == 200
+        assert response.context["table"].page.number == 1
+        assert len(response.context["table"].page.object_list) == 25
+        notice = parse(response.text).by_id("page-notice")
+        assert notice.text == f"There is no page {page} of this list; here is the first page."
+
+    def test_a_page_that_exists_has_no_notice(self, signed_in):
+        CustomerFactory.create_batch(30)
+        response = signed_in("rep").get(list_url(page=2))
+        assert response.context["table"].page.number == 2
+        assert parse(response.text).find_all(id="page-notice") == []
+
+    @pytest.mark.parametrize(
+        ("params", "field", "error"),
+        [
+            ({"status": "bogus"}, "status", "Select a valid choice. bogus is not one of the available choices."),
+            ({"owner": "abc"}, "owner", "Select a valid choice. That choice is not one of the available choices."),
+            ({"updated_since": "garbage"}, "updated_since", "Enter a valid date/time."),
+        ],
+    )
+    def test_an_invalid_filter_is_shown_as_an_error_not_as_no_match(self, signed_in, customer, params, field, error):
+        response = signed_in("rep").get(list_url(**params))
+        assert response.status_code == 200
+        page = parse(response.text)
+        assert "No customers match" not in page.text
+        # Next to the filter...
+        feedback = page.find(tag="div", id=f"id_{field}_error")
+        assert feedback.text == error
+        control = page.find(name=field)
+        assert "is-invalid" in control.classes
+        assert control.attrs["aria-describedby"] == f"id_{field}_error"
+        # ...and in a summary that says what to do.
+        summary = page.by_id("filter-errors")
+        assert summary.attrs["role"] == "alert"
+        label = response.context["filter"].form[field].label
+        assert f"{label}: {error}" in summary.text
+        assert "Correct or clear the filters" in summary.text
+        assert summary.find(tag="a").attrs["href"] == list_url()
+        assert page.find_all(class_="customer-table") == []
+
+    def test_valid_filters_show_no_error_summary(self, signed_in, customer):
+        page = parse(signed_in("rep").get(list_url(status="active")).text)
+        assert page.find_all(id="filter-errors") == []
+
     def test_an_empty_list_says_what_to_do(self, signed_in):
         assert "Create the first one" in signed_in("rep").get(list_url()).text
         assert "Customers appear here once sales creates them" in signed_in("clerk").get(list_url()).text
