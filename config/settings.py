@@ -173,6 +173,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Lockouts key on the client's address, read from X-Forwarded-For behind our own
 # proxies (TRUSTED_PROXY_COUNT); django-ipware is not needed for that.
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
 # How many reverse proxies of ours stand in front of the app (e.g. 1 for the HTTPS
 # proxy the README describes). 0: X-Forwarded-For is ignored, since clients could forge it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -87,3 +87,10 @@ class TestClientIp:
         settings.TRUSTED_PROXY_COUNT = count
         request = rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
         assert client_ip(request) == expected
+
+
+def test_a_username_longer_than_any_is_a_failed_attempt_like_any_other(client, db):
+    response = client.post(reverse("login"), {"username": "x" * 10_000, "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert AccessAttempt.objects.get().username == "x" * 255
