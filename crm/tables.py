@@ -1,7 +1,6 @@
 """Tables of the customer pages (django-tables2): columns, sorting and cell formats."""
 
 import django_tables2 as tables
-from django.db.models import F
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.formats import get_format
@@ -71,11 +70,6 @@ class CustomerTable(FastRowsTable):
 
     def render_updated_at(self, value, record):
         return dateformat.format(localtime(value), self._date_format)
-
-    def order_credit_limit(self, queryset, is_descending):
-        # As in the API: no limit sorts below every real limit (databases disagree on NULLs).
-        limit = F("credit_limit").desc(nulls_last=True) if is_descending else F("credit_limit").asc(nulls_first=True)
-        return queryset.order_by(limit, "name", "id"), True
 
     def render_credit_limit(self, value, record):
         return format_money(value, record.currency)
