@@ -1,9 +1,14 @@
-"""Operations on users' API tokens."""
+"""Operations on users' API tokens, and the limit on password-reset mail."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.ratelimit import hit
+
 from .models import ApiToken, User
+
+PASSWORD_RESET_WINDOW = 60 * 60  # the limits are per hour
 
 
 @transaction.atomic
@@ -24,3 +29,25 @@ def create_api_token(*, user: User, name: str, scope: str = ApiToken.Scope.READ)
 def revoke_api_token(*, token: ApiToken) -> bool:
     """Revoke a token; returns False when it was already revoked (safe to repeat)."""
     return bool(ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+def count_password_reset_request(*, email: str, client: str | None) -> bool:
+    """Count a request for a password-reset mail; False once the address or the
+    client asked too often this hour (then no mail is sent).
+
+    Both counters move on every request, so asking for many addresses from one
+    client, or for one address from many clients, reaches a limit either way.
+    """
+    per_email = hit(
+        "password-reset-email",
+        email.strip().casefold(),
+        limit=settings.PASSWORD_RESET_LIMIT_PER_EMAIL,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    per_client = hit(
+        "password-reset-client",
+        client or "unknown",
+        limit=settings.PASSWORD_RESET_LIMIT_PER_CLIENT,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    return per_email and per_client

@@ -4,15 +4,22 @@ The auth pages are Django's own views with Concord's templates; Django already
 marks the signed-out ones (login, password reset) `login_not_required`.
 """
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.client_ip import client_ip
+
 from .forms import ApiTokenForm, PasswordResetForm
 from .models import ApiToken
-from .services import create_api_token, revoke_api_token
+from .services import count_password_reset_request, create_api_token, revoke_api_token
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -32,6 +39,15 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        client = client_ip(self.request)
+        if not count_password_reset_request(email=form.cleaned_data["email"], client=client):
+            # The same "if the address exists, we sent a mail" page as always, so the
+            # limit reveals nothing about which addresses exist; only no mail leaves.
+            logger.warning("Password-reset limit reached (client %s); no mail sent.", client)
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 def _token_list_page(request, form, *, status=200, created=None):

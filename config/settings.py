@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -166,6 +167,21 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A failed attempt while locked out must not restart the 15 minutes: otherwise anyone
+# who keeps trying a person's name keeps that person locked out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Lockouts key on the client's address, read from X-Forwarded-For behind our own
+# proxies (TRUSTED_PROXY_COUNT); django-ipware is not needed for that.
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+# How many reverse proxies of ours stand in front of the app (e.g. 1 for the HTTPS
+# proxy the README describes). 0: X-Forwarded-For is ignored, since clients could forge it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Password-reset requests per hour, per email address and per client address. Past
+# either limit the page answers as usual but sends no mail.
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=5)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", default=20)
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"

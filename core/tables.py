@@ -1,6 +1,7 @@
 """The table base every list page builds on (django-tables2)."""
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -18,6 +19,14 @@ class CappedPaginator(LazyPaginator):
 
     def __init__(self, object_list, per_page, *args, **kwargs):
         super().__init__(object_list, max(1, min(int(per_page), MAX_PER_PAGE)), *args, **kwargs)
+
+    def validate_number(self, number):
+        number = super().validate_number(number)
+        # No list has rows past a 64-bit OFFSET, and asking the database for them fails
+        # (PostgreSQL: bigint out of range); such a page is simply not there.
+        if (number + self.look_ahead) * self.per_page + self.orphans >= 2**63:
+            raise EmptyPage("That page contains no results")
+        return number
 
 
 class FastRowsTable(tables.Table):

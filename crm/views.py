@@ -26,6 +26,7 @@ from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
 from core.concurrency import StaleVersion
+from core.lists import mark_invalid_filters, missing_page_notice
 from core.money import plain_amount
 from core.tables import CappedPaginator
 
@@ -144,7 +145,9 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        prepare_filter_form(context["filter"].form)
+        form = prepare_filter_form(context["filter"].form)
+        context["shown_filters"] = mark_invalid_filters(form, always_shown=("q", "owner", "status"))
+        context["page_notice"] = missing_page_notice(self.request, context["table"])
         context["is_filtered"] = self.is_filtered
         context["can_create"] = can_create_customer(self.request.user)
         return context

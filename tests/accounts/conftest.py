@@ -1,12 +1,10 @@
 import pytest
+from django.core.cache import cache
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run Celery tasks in-process even when REDIS_URL points at a broker (as in CI)."""
-    from config.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    """Rate-limit counters live in the cache (Redis in CI): each test starts from zero."""
+    cache.clear()
     yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+    cache.clear()

@@ -116,7 +116,7 @@ class TestPasswordChange:
 
 class TestPasswordReset:
     def test_a_reset_email_carries_a_link_that_sets_a_new_password(
-        self, client, rep, eager_tasks, django_capture_on_commit_callbacks
+        self, client, rep, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("password_reset"), {"email": rep.email})
@@ -135,15 +135,13 @@ class TestPasswordReset:
         assert sign_in(client, "rep", "Brand-new-pass-42").status_code == 302
 
     def test_the_email_is_sent_by_the_send_email_task_after_commit(
-        self, client, rep, eager_tasks, django_capture_on_commit_callbacks
+        self, client, rep, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             client.post(reverse("password_reset"), {"email": rep.email})
         assert len(mail.outbox) == 0 and len(callbacks) == 1
 
-    def test_an_unknown_address_sends_nothing_and_reveals_nothing(
-        self, client, db, eager_tasks, django_capture_on_commit_callbacks
-    ):
+    def test_an_unknown_address_sends_nothing_and_reveals_nothing(self, client, db, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
         assert response.url == reverse("password_reset_done")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import ApiToken
 from accounts.services import create_api_token
+from tests.html import parse
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def create(client, name="Accounting sync", scope="read"):
 
 
 def key_on(page: str) -> str:
-    return page.split('id="api-key" type="text" value="')[1].split('"')[0]
+    return parse(page).by_id("api-key").attrs["value"]
 
 
 class TestTokenList:
