@@ -175,8 +175,18 @@ class CustomerForm(forms.ModelForm):
         return super()._get_validation_exclusions() | {"tax_id"}
 
 
+STALE_CONTACT = (
+    "This contact was changed by someone else since you opened it. "
+    "The form now shows what is stored; check it and save again."
+)
+
+
 class ContactForm(forms.ModelForm):
-    """A contact's details, edited inline in the customer's contacts panel."""
+    """A contact's details, edited inline in the customer's contacts panel. Like
+    the customer form it carries the version it was opened with, so a save never
+    silently overwrites someone else's."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     class Meta:
         model = Contact
@@ -186,7 +196,26 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("version", self.instance.version)
         self.fields["name"].widget.attrs["autofocus"] = True
+
+    def changes(self) -> dict[str, Any]:
+        """The contact's fields, for the service (the version travels separately)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+
+    @property
+    def opened_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    @classmethod
+    def stale(cls, current: Contact) -> "ContactForm":
+        """A fresh form on the contact as stored now, saying why it was not saved."""
+        stored = forms.model_to_dict(current, fields=cls._meta.fields)
+        form = cls({**stored, "version": current.version}, instance=current)
+        form.full_clean()
+        form.add_error(None, STALE_CONTACT)
+        return form
 
 
 class FastSelect(forms.Select):

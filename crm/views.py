@@ -298,7 +298,10 @@ class ContactChangeView(CustomerContactsView):
         or with the form again: its errors and what was typed."""
         if form.is_valid():
             try:
-                contact = save(form.cleaned_data)
+                contact = save(form)
+            except StaleVersion:
+                # Someone saved this contact meanwhile: show what is stored now instead of overwriting it.
+                return self.render_form(ContactForm.stale(Contact.objects.get(pk=self.contact.pk)))
             except ValidationError as error:
                 form.add_error(None, error)  # a dict of field errors lands on the fields
             else:
@@ -313,7 +316,7 @@ class ContactCreateView(ContactChangeView):
     def post(self, request, *args, **kwargs):
         return self.submit(
             ContactForm(request.POST),
-            lambda data: create_contact(customer=self.customer, by=request.user, data=data),
+            lambda form: create_contact(customer=self.customer, by=request.user, data=form.changes()),
             "Added",
         )
 
@@ -329,7 +332,9 @@ class ContactUpdateView(ContactChangeView):
     def post(self, request, *args, **kwargs):
         return self.submit(
             ContactForm(request.POST, instance=copy(self.contact)),
-            lambda data: update_contact(contact=self.contact, by=request.user, data=data),
+            lambda form: update_contact(
+                contact=self.contact, by=request.user, data=form.changes(), expected_version=form.opened_version
+            ),
             "Saved",
         )
 

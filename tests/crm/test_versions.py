@@ -5,8 +5,8 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from core.concurrency import StaleVersion
-from crm.forms import CustomerForm
-from crm.services import delete_contact, update_contact, update_customer
+from crm.forms import STALE_CONTACT, CustomerForm
+from crm.services import create_contact, delete_contact, update_contact, update_customer
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,39 @@ class TestEditPage:
         assert response.status_code == 302
         customer.refresh_from_db()
         assert (customer.name, customer.version) == ("Acme AG", 3)
+
+
+class TestContactInlineForm:
+    def post(self, client, contact, **changes):
+        data = {"name": contact.name, "job_title": contact.job_title, "email": contact.email, "phone": contact.phone}
+        data.update(changes)
+        url = reverse("crm:contact_edit", args=[contact.customer_id, contact.pk])
+        return client.post(url, data, HTTP_HX_REQUEST="true")
+
+    def test_the_inline_form_carries_the_version_it_was_opened_with(self, client, rep, customer):
+        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe"})
+        client.force_login(rep)
+        page = client.get(reverse("crm:contact_edit", args=[customer.pk, contact.pk]), HTTP_HX_REQUEST="true").text
+        assert '<input type="hidden" name="version" value="1"' in page
+
+    def test_a_stale_inline_form_shows_the_stored_contact_and_saves_nothing(self, client, rep, sales_manager, customer):
+        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe"})
+        update_contact(contact=contact, by=sales_manager, data={"job_title": "CFO"})  # meanwhile
+        client.force_login(rep)
+
+        response = self.post(client, contact, version=1, job_title="CEO")
+
+        assert response.status_code == 200
+        assert STALE_CONTACT in response.text
+        assert 'value="CFO"' in response.text
+        assert 'name="version" value="2"' in response.text
+        contact.refresh_from_db()
+        assert (contact.job_title, contact.version) == ("CFO", 2)
+
+    def test_the_current_version_saves(self, client, rep, customer):
+        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe"})
+        client.force_login(rep)
+        response = self.post(client, contact, version=1, job_title="CEO")
+        assert response.status_code == 200
+        contact.refresh_from_db()
+        assert (contact.job_title, contact.version) == ("CEO", 2)
