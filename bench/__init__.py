@@ -2,7 +2,7 @@
 
     python -m bench --customers 100000        (or: make bench BENCH_ARGS="--customers 100000")
 
-Runs on whatever DATABASE_URL points to, in a database of its own (`concord_bench`
+Runs on whatever DATABASE_URL points to, in a database of its own (`<name>_bench`
 on PostgreSQL, var/bench.sqlite3 on SQLite), never on the development data. Prints
 a table and writes JSON to bench/results/. Not a test: it prints figures and ratios
 against targets, it does not fail a build.

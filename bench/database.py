@@ -1,7 +1,8 @@
 """The bench's own database, made with Django's test-database machinery.
 
-On PostgreSQL it is `concord_bench` on the server DATABASE_URL names; on SQLite the
-file var/bench.sqlite3. Either way the configured (development) database is never
+On PostgreSQL it is `<name>_bench` next to the database DATABASE_URL names (so
+`concord_perf` gets `concord_perf_bench`, and two people sharing a server never share
+a bench database); on SQLite the file var/bench.sqlite3. Either way the configured (development) database is never
 read or written: Django switches the connection to the bench database before
 migrating, and back when the bench is done.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-POSTGRES_NAME = "concord_bench"
+POSTGRES_SUFFIX = "_bench"
 SQLITE_FILE = "bench.sqlite3"
 
 
@@ -27,7 +28,7 @@ class BenchDatabase:
 def bench_database_name() -> str:
     if connection.vendor == "sqlite":
         return str(settings.BASE_DIR / "var" / SQLITE_FILE)
-    return POSTGRES_NAME
+    return connection.settings_dict["NAME"] + POSTGRES_SUFFIX
 
 
 def server_version() -> str:

@@ -22,6 +22,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache. Cached facts (a user's permissions, a list's
+    summary) are keyed on ids and counters that the test database's rollback reuses."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def rep(db):
     return UserFactory(username="rep", first_name="Rita", last_name="Rep", role=SALES_REP)
