@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from accounts.roles import SALES_REP
+from core.cache import bump_generation
 from crm.models import Contact, Customer
 
 SALES_REPS = 20
@@ -375,6 +376,8 @@ def seed_customers(*, customers: int, reps: list[User], out=print) -> SeedReport
         f"generating rows {generating:.1f} s, loading {loaded - started - generating:.1f} s, "
         f"indexes/constraints/vacuum {report.seconds - (loaded - started):.1f} s"
     )
+    # COPY sends no model signals: cached results over customers (core.cache) must go stale.
+    bump_generation(Customer)
     return report
 
 

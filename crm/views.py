@@ -25,6 +25,7 @@ from django_filters.views import FilterView
 from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
+from core.cache import cached_result
 from core.concurrency import StaleVersion
 from core.lists import mark_invalid_filters, missing_page_notice
 from core.money import plain_amount
@@ -124,12 +125,12 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
         and summing 100,000 rows cost more than the rest of the page together, so the
         page asks for them afterwards (htmx, on load) and pages through the table
         without a COUNT (django-tables2's LazyPaginator)."""
-        context = {
-            "customer_count": queryset.count(),
-            "credit_totals": queryset.credit_totals(),
-            "is_filtered": self.is_filtered,
-        }
-        return render(self.request, "crm/customer_list.html#summary", context)
+        summary = cached_result(  # per filter, until a customer changes (core.cache)
+            queryset,
+            "summary",
+            lambda: {"customer_count": queryset.count(), "credit_totals": list(queryset.credit_totals())},
+        )
+        return render(self.request, "crm/customer_list.html#summary", {**summary, "is_filtered": self.is_filtered})
 
     @property
     def is_filtered(self) -> bool:
