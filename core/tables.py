@@ -1,13 +1,21 @@
 """The table base every list page builds on (django-tables2)."""
 
 import django_tables2 as tables
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage
-from django.forms.utils import flatatt
-from django.utils.html import conditional_escape
+from django.db import models
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.templatetags.l10n import localize, unlocalize
 from django.utils.safestring import mark_safe
 from django_tables2.paginators import LazyPaginator
+from django_tables2.rows import BoundPinnedRow
+from django_tables2.utils import Accessor, signature
 
 MAX_PER_PAGE = 100
+
+# The arguments django-tables2 may pass to a render_<name> method (BoundRow._optional_cell_arguments).
+_CELL_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
 
 
 class CappedPaginator(LazyPaginator):
@@ -30,30 +38,119 @@ class CappedPaginator(LazyPaginator):
 
 
 class FastRowsTable(tables.Table):
-    """A table whose body rows are rendered in Python.
+    """A django-tables2 table whose body rows are rendered in Python, with the same
+    HTML as django-tables2's own template.
 
-    django-tables2 renders each cell through the template engine, which made the
-    25 rows cost most of the list page's time. Here a row is one string join
-    over the columns' `render_<name>(value, record)` methods, so the columns,
-    sorting and pagination stay django-tables2's and only the row loop is fast.
-    A table using it prints `{{ row }}` for each of `table.rendered_rows` in its
-    template's `table.tbody` block (see templates/core/fast_table.html).
+    django-tables2 renders each cell through the template engine (a loop over
+    columns, attributes and `{{ cell }}` per cell), which made 25 rows cost most of a
+    list page's time. Here each row is one string join. The header, sorting,
+    pagination and footer stay django-tables2's; so does every cell's value:
+
+    - a plain `Column` (no `linkify`, no `localize`, attributes without callables)
+      is rendered on a plan made once per table: its accessor, choice label
+      (`get_<field>_display`), `default` for empty values, its `render_<name>`
+      method, and `{{ cell }}`'s escaping and localisation (dates, numbers);
+    - every other column (linkify, BooleanColumn, DateColumn, TemplateColumn,
+      callable attributes, localize…) and pinned rows get django-tables2's own
+      cell (`BoundRow.get_cell`), so nothing is rendered differently, only faster
+      where it is safe.
+
+    Use it as a base class and print `table.rendered_rows` in the template's
+    `table.tbody` block: `Meta.template_name = "core/fast_table.html"`. Every
+    subclass is checked against django-tables2's rendering by
+    tests/core/test_fast_paths.py.
     """
 
     def rendered_rows(self):
-        columns = []
-        for bound in self.columns:  # visible columns, in order
-            render = getattr(self, f"render_{bound.name}", None)
-            columns.append((bound, flatatt(bound.attrs.get("td", {})), render))
+        context = Context(autoescape=True)
+        plans = [_CellPlan(self, bound) for bound in self.columns]  # visible columns, in order
+        plain_rows = not self.row_attrs
         for row in self.paginated_rows:
-            record = row.record
-            cells = []
-            for bound, attrs, render in columns:
-                value = bound.accessor.resolve(record, quiet=True)
-                if value in bound.column.empty_values:
-                    html = bound.default
-                else:
-                    html = render(value=value, record=record) if render else value
-                # attrs come from flatatt (escaped); the cell is escaped unless already safe.
-                cells.append(f"<td{attrs}>{conditional_escape(html)}</td>")
-            yield mark_safe("<tr>" + "".join(cells) + "</tr>")  # noqa: S308 -- cells are escaped above
+            if isinstance(row, BoundPinnedRow):
+                cells = [_stock_cell(row, plan, context) for plan in plans]
+            else:
+                cells = [plan.cell(row, context) for plan in plans]
+            attrs = f'class="{row.get_even_odd_css_class()}"' if plain_rows else row.attrs.as_html()
+            yield mark_safe(f"<tr {attrs}>" + "".join(cells) + "</tr>")  # noqa: S308 -- cells are escaped
+
+
+class _CellPlan:
+    """How one column's cells are rendered, decided once per table."""
+
+    def __init__(self, table: tables.Table, bound):
+        self.bound, self.column = bound, bound.column
+        td = bound.column.attrs.get("td", bound.column.attrs.get("cell", {}))
+        table_td = table.attrs.get("td", table.attrs.get("cell", {}))
+        self.static_attrs = not any(callable(v) for v in (*dict(td).values(), *dict(table_td).values()))
+        self.td = _td(bound.attrs["td"].as_html()) if self.static_attrs else None
+        self.accessor = Accessor(bound.accessor)
+        self.default = bound.default
+        self.render = bound.render  # the table's render_<name>, else the column's render
+        arguments, catch_all = signature(self.render)
+        self.arguments = _CELL_ARGUMENTS if catch_all else tuple(arguments)
+        self.fast = (
+            type(bound.column) is tables.Column
+            and not bound.link
+            and bound.column.localize is None
+            and self.static_attrs
+            # Dotted accessors reach other models (choices, missing relations): django-tables2's cell.
+            and len(self.accessor.bits) == 1
+            and set(self.arguments) <= set(_CELL_ARGUMENTS)
+        )
+        self._displays = {}  # record class → "get_<field>_display" or None
+
+    def _display(self, record) -> str | None:
+        """`get_<field>_display` when the column shows a model field with choices:
+        django-tables2 shows the label (`Prospect`), not the value (`prospect`)."""
+        cls = type(record)
+        if cls not in self._displays:
+            name = None
+            if isinstance(record, models.Model):
+                try:
+                    field = cls._meta.get_field(self.accessor.bits[0])
+                except FieldDoesNotExist:
+                    field = None
+                if field is not None and getattr(field, "choices", None):
+                    name = f"get_{self.accessor.bits[0]}_display"
+                    name = name if hasattr(record, name) else None
+            self._displays[cls] = name
+        return self._displays[cls]
+
+    def cell(self, row, context) -> str:
+        if not self.fast:
+            return _stock_cell(row, self, context)
+        record = row.record
+        display = self._display(record)
+        if display is not None:
+            value = getattr(record, display)()
+        else:
+            try:
+                value = self.accessor.resolve(record)
+            except Exception:  # as django-tables2: a value that cannot be read is empty
+                value = None
+        if value in self.column.empty_values:
+            content = self.default
+        elif self.arguments == ("value", "record"):
+            content = self.render(value=value, record=record)
+        else:
+            available = row._optional_cell_arguments(self.bound, value)
+            content = self.render(**{name: available[name] for name in self.arguments})
+        return f"{self.td}{render_value_in_context(content, context)}</td>"
+
+
+def _td(attrs: str) -> str:
+    return f"<td {attrs}>" if attrs else "<td>"
+
+
+def _stock_cell(row, plan: _CellPlan, context) -> str:
+    """The cell exactly as django-tables2's template renders it."""
+    bound = plan.bound
+    value = row.get_cell(bound.name)
+    # As BoundRow.items(): callable attributes see the cell's value and record.
+    bound.current_value, bound.current_record = value, row.record
+    td = plan.td if plan.static_attrs else _td(bound.attrs["td"].as_html())
+    if bound.localize is True:
+        value = localize(value)
+    elif bound.localize is False:
+        value = unlocalize(value)
+    return f"{td}{render_value_in_context(value, context)}</td>"

@@ -1,0 +1,329 @@
+"""The fast paths give exactly what the stock libraries give.
+
+Every table built on `core.tables.FastRowsTable` and every serializer using
+`core.api.serializers.FastRepresentationMixin`, in any app, is rendered both ways on
+the same rows — django-tables2's own template vs `rendered_rows`, DRF's own
+`to_representation` vs the fast one — and the outputs must be equal. Besides the
+apps' own classes, the module defines one table and a few serializers that use every
+kind of column and field a later app may reach for (choice labels, linkify, booleans,
+dates, blanks and defaults, dotted accessors, callable attributes, nested
+serializers, dicts), so a fast path that only works for today's customers fails here.
+
+A new app whose table or serializer uses a fast path adds rows for its model to
+`ROWS` below.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from importlib import import_module
+from importlib.util import find_spec
+
+import django_tables2 as tables
+import pytest
+from django.apps import apps
+from django.test import RequestFactory
+from django.utils.html import format_html
+from django_tables2 import RequestConfig
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from core.api.serializers import FastRepresentationMixin, IdentityUrlField
+from core.tables import FastRowsTable
+from crm.models import Contact, Customer
+from tests.factories import ContactFactory, CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STOCK_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+
+
+def import_everywhere(module: str) -> None:
+    """Import `<app>.<module>` of every installed app that has one, so subclasses register."""
+    for app in apps.get_app_configs():
+        name = f"{app.name}.{module}"
+        if find_spec(app.name) and find_spec(name):
+            import_module(name)
+
+
+def subclasses(cls) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *subclasses(sub)]
+    return found
+
+
+# --- rows -----------------------------------------------------------------------------
+
+
+def customers():
+    """Customers covering every status and terms, blanks, no limit, other owners and currencies."""
+    owner = UserFactory(username="owner-b", first_name="", last_name="")
+    now = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    rows = [
+        CustomerFactory(name="Acme & Söhne <GmbH>", status=Customer.Status.PROSPECT, payment_terms="eom"),
+        CustomerFactory(status=Customer.Status.INACTIVE, tax_id="", email="", credit_limit=None, payment_days=0),
+        CustomerFactory(owner=owner, currency="CHF", credit_limit=Decimal("1234567.5"), legal_name=""),
+        CustomerFactory(status=Customer.Status.ACTIVE, payment_terms="eom", payment_days=0, region="Bayern"),
+    ]
+    for index, customer in enumerate(rows):
+        ContactFactory(customer=customer, is_primary=True)
+        if index % 2:
+            ContactFactory(customer=customer, is_primary=False, phone="", job_title="")
+    Customer.objects.filter(pk=rows[0].pk).update(updated_at=now, created_at=now - timedelta(days=400))
+    return list(Customer.objects.select_related("owner").prefetch_related("contacts").order_by("name", "id"))
+
+
+def contacts():
+    customers()
+    return list(Contact.objects.select_related("customer", "customer__owner").order_by("name", "id"))
+
+
+def dicts():
+    return [
+        {"name": "Plain", "amount": Decimal("10.50"), "when": datetime(2026, 1, 2, 3, 4, tzinfo=UTC), "tags": ["a"]},
+        {"name": "", "amount": None, "when": None, "tags": []},
+    ]
+
+
+# model (or dict) → rows to render; a later app adds its models here.
+ROWS = {Customer: customers, Contact: contacts, dict: dicts}
+
+
+def rows_for(model):
+    assert model in ROWS, f"add rows for {model.__name__} to ROWS in {__name__}"
+    return ROWS[model]()
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+class EveryColumnKindTable(FastRowsTable):
+    """Columns of every kind a list page may use, over contacts (which reach customers)."""
+
+    name = tables.Column(linkify=lambda record: f"/contacts/{record.pk}/")
+    customer = tables.Column(linkify=True)  # the FK's get_absolute_url
+    status = tables.Column(accessor="customer__status")  # a choice field behind a relation
+    terms = tables.Column(accessor="customer__payment_terms")  # dotted, with choices
+    is_primary = tables.BooleanColumn()
+    primary_raw = tables.Column(accessor="is_primary")  # a boolean in a plain column
+    email = tables.EmailColumn()
+    phone = tables.Column(default="—")  # blank → default
+    job_title = tables.Column(empty_values=())  # blanks rendered as they are
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    created_on = tables.DateColumn(accessor="created_at")
+    updated_at = tables.Column()  # a datetime through {{ }}: localised like the template
+    credit = tables.Column(accessor="customer__credit_limit", localize=True)
+    days = tables.Column(accessor="customer__payment_days", localize=False)
+    kind = tables.Column(accessor="customer", attrs={"td": {"data-status": lambda record: record.customer.status}})
+    missing = tables.Column(accessor="no_such_attribute", default="n/a")
+    shout = tables.Column(accessor="name", attrs={"td": {"class": "shout"}}, orderable=False)
+    template = tables.TemplateColumn("{{ record.name|upper }} ({{ value }})", accessor="job_title")
+
+    class Meta:
+        model = Contact
+        template_name = "core/fast_table.html"
+        row_attrs = {"data-id": lambda record: record.pk}
+        attrs = {"class": "table", "tbody": {"class": "rows"}, "td": {"class": "cell"}}
+
+    def render_shout(self, value):
+        return value.upper()
+
+    def render_customer(self, value, record, bound_column):
+        return format_html("<b>{}</b> ({})", value, bound_column.name)
+
+
+class CustomerChoicesTable(FastRowsTable):
+    """Choice fields of the table's own model without render_ methods: labels, not values."""
+
+    name = tables.Column()
+    status = tables.Column()
+    payment_terms = tables.Column()
+    owner = tables.Column()
+    credit_limit = tables.Column(default="No limit")
+    tax_id = tables.Column()
+
+    class Meta:
+        model = Customer
+        template_name = "core/fast_table.html"
+
+
+def fast_tables():
+    import_everywhere("tables")
+    return [cls for cls in subclasses(FastRowsTable) if getattr(cls._meta, "model", None) is not None]
+
+
+def normalise(html: str) -> str:
+    html = re.sub(r">\s+", ">", html)
+    html = re.sub(r"\s+<", "<", html)
+    html = re.sub(r"\s+>", ">", html)
+    return re.sub(r"\s+", " ", html).strip()
+
+
+def render_table(table_class, rows, *, stock: bool) -> str:
+    request = RequestFactory().get("/list/")
+    table = table_class(rows, **({"template_name": STOCK_TEMPLATE} if stock else {}))
+    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    return table.as_html(request)
+
+
+def test_every_app_table_is_discovered():
+    found = fast_tables()
+    from crm.tables import CustomerTable
+
+    assert {CustomerTable, EveryColumnKindTable, CustomerChoicesTable} <= set(found)
+
+
+@pytest.mark.parametrize("table_class", fast_tables(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+def test_fast_rows_render_as_django_tables2_does(table_class):
+    rows = rows_for(table_class._meta.model)
+    fast = render_table(table_class, rows, stock=False)
+    stock = render_table(table_class, rows, stock=True)
+    assert "rendered_rows" not in stock
+    assert normalise(fast) == normalise(stock)
+    assert fast.count("<tr") == len(rows) + 1  # every row, and the header
+
+
+def test_choice_labels_not_values():
+    html = render_table(CustomerChoicesTable, customers(), stock=False)
+    assert ">Prospect<" in html and ">prospect<" not in html
+    assert ">End of month + N days<" in html
+
+
+def test_an_empty_table_shows_its_empty_text_as_django_tables2_does():
+    class EmptyTable(CustomerChoicesTable):
+        class Meta(CustomerChoicesTable.Meta):
+            empty_text = "Nothing here"
+
+    assert normalise(render_table(EmptyTable, [], stock=False)) == normalise(render_table(EmptyTable, [], stock=True))
+
+
+# --- serializers -------------------------------------------------------------------------
+
+
+class NestedContactSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "is_primary", "phone", "created_at"]
+
+
+class EveryFieldKindSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+    """Fields of every kind an API resource may use, over customers."""
+
+    url = IdentityUrlField(view_name="api:customer-detail")
+    status_label = serializers.CharField(source="get_status_display")  # a choice label
+    owner = serializers.StringRelatedField()
+    owner_id = serializers.IntegerField()
+    owner_username = serializers.CharField(source="owner.username")  # dotted
+    contacts = NestedContactSerializer(many=True, read_only=True)  # nested, many
+    summary = serializers.SerializerMethodField()  # a dict
+    fallback = serializers.CharField(source="no_such_attribute", default="n/a")  # missing → default
+    nothing = serializers.CharField(source="no_such_attribute", required=False)  # missing → skipped
+    owner_full_name = serializers.CharField(source="owner.get_full_name")  # dotted callable
+    limit = serializers.DecimalField(source="credit_limit", max_digits=14, decimal_places=2, allow_null=True)
+    limit_number = serializers.DecimalField(
+        source="credit_limit", max_digits=14, decimal_places=1, coerce_to_string=False, allow_null=True
+    )
+    terms = serializers.ChoiceField(source="payment_terms", choices=Customer._meta.get_field("payment_terms").choices)
+    everything = serializers.DictField(source="extra_facts", required=False)
+    is_big = serializers.BooleanField(source="has_big_limit", required=False)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "url",
+            "name",
+            "legal_name",
+            "tax_id",
+            "email",
+            "status",
+            "status_label",
+            "owner",
+            "owner_id",
+            "owner_username",
+            "contacts",
+            "summary",
+            "fallback",
+            "nothing",
+            "created_at",
+            "updated_at",
+            "owner_full_name",
+            "credit_limit",
+            "limit",
+            "limit_number",
+            "payment_days",
+            "terms",
+            "everything",
+            "is_big",
+        ]
+
+    def get_summary(self, customer) -> dict:
+        return {"contacts": len(customer.contacts.all()), "limit": customer.credit_limit, "nested": {"a": [1, None]}}
+
+
+class PlainDictSerializer(FastRepresentationMixin, serializers.Serializer):
+    """Rows that are dicts (e.g. values() or an aggregate)."""
+
+    name = serializers.CharField(allow_blank=True)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    when = serializers.DateTimeField(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+
+
+def fast_serializers():
+    import_everywhere("api")
+    return [cls for cls in subclasses(FastRepresentationMixin) if issubclass(cls, serializers.BaseSerializer)]
+
+
+def model_of(serializer_class):
+    meta = getattr(serializer_class, "Meta", None)
+    return getattr(meta, "model", dict)
+
+
+def api_request():
+    return Request(APIRequestFactory().get("/api/v1/things/"))
+
+
+@pytest.fixture
+def drf_only(monkeypatch):
+    """DRF's own to_representation for every serializer using the mixin, nested ones too."""
+
+    def stock(self, instance):
+        return super(FastRepresentationMixin, self).to_representation(instance)
+
+    def use_stock():
+        monkeypatch.setattr(FastRepresentationMixin, "to_representation", stock)
+
+    return use_stock
+
+
+def test_every_app_serializer_is_discovered():
+    from crm.api import ContactSerializer, CustomerContactSerializer, CustomerSerializer
+
+    assert {CustomerSerializer, CustomerContactSerializer, ContactSerializer, EveryFieldKindSerializer} <= set(
+        fast_serializers()
+    )
+
+
+@pytest.mark.parametrize("serializer_class", fast_serializers(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+def test_fast_representation_is_drfs(serializer_class, drf_only):
+    rows = rows_for(model_of(serializer_class))
+    context = {"request": api_request()}
+    fast = serializer_class(rows, many=True, context=context).data
+    single = [serializer_class(row, context=context).data for row in rows]
+    drf_only()
+    stock = serializer_class(rows, many=True, context=context).data
+    assert fast == stock
+    assert single == stock
+    assert len(stock) == len(rows)
+
+
+def test_the_test_serializer_covers_labels_nested_and_dicts():
+    rows = customers()
+    data = EveryFieldKindSerializer(rows, many=True, context={"request": api_request()}).data
+    assert {row["status_label"] for row in data} == {"Prospect", "Inactive", "Active"}
+    assert all(row["fallback"] == "n/a" and "nothing" not in row for row in data)
+    assert any(row["contacts"] for row in data) and all(isinstance(row["summary"], dict) for row in data)
+    assert any(row["limit"] is None for row in data)
