@@ -18,6 +18,7 @@ from core.api.filters import OrderingFilter
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
 from . import services
+from .fields import CUSTOMER_FIELDS
 from .filters import ContactFilterSet, CustomerFilterSet
 from .models import Contact, Customer, owner_choices
 from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
@@ -82,29 +83,14 @@ class CustomerSerializer(FastRepresentationMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Customer
+        # The customer's own fields as every surface lists them (crm.fields), then the derived ones.
         fields = [
             "id",
             "url",
-            "name",
-            "legal_name",
+            *CUSTOMER_FIELDS,
             "billing_name",
-            "tax_id",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "postal_code",
-            "city",
-            "region",
-            "country",
-            "currency",
-            "payment_terms",
-            "payment_days",
             "terms_label",
-            "credit_limit",
-            "owner",
             "owner_name",
-            "status",
             "created_at",
             "updated_at",
         ]

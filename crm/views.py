@@ -31,6 +31,7 @@ from core.lists import mark_invalid_filters, missing_page_notice
 from core.money import plain_amount
 from core.tables import CappedPaginator
 
+from .fields import customer_csv_columns
 from .filters import CustomerFilterSet
 from .forms import ContactForm, CustomerForm, prepare_filter_form
 from .models import Contact, Customer
@@ -43,26 +44,7 @@ FILTER_PARAMS = ("q", "owner", "status", "currency", "updated_since")
 
 # The CSV export: header → column read straight from the database (values_list),
 # so exporting 100,000 customers never builds 100,000 model instances.
-CSV_COLUMNS = {
-    "Name": "name",
-    "Legal name": "legal_name",
-    "Tax ID": "tax_id",
-    "Email": "email",
-    "Phone": "phone",
-    "Address": "address_line1",
-    "Address (line 2)": "address_line2",
-    "Postal code": "postal_code",
-    "City": "city",
-    "State / region": "region",
-    "Country": "country",
-    "Currency": "currency",
-    "Payment terms": "payment_terms",
-    "Payment days": "payment_days",
-    "Credit limit": "credit_limit",
-    "Owner": "owner__username",
-    "Status": "status",
-    "Updated": "updated_at",
-}
+CSV_COLUMNS = customer_csv_columns()
 # A cell starting like a formula is run by spreadsheet programs; a phone number
 # ("+49 30 …") or a negative number is not a formula and stays as it is.
 _FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().]*$)")
