@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     # third party
     "axes",
     "bootstrap",
-    "fontawesomefree",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",

@@ -22,6 +22,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _empty_static_root(tmp_path_factory):
+    """Tests never read a collected STATIC_ROOT. WhiteNoise indexes every file under it
+    each time a test client builds the middleware; after `collectstatic` that made the
+    suite several times slower. Pages under test find static files through the finders."""
+    from django.test import override_settings
+
+    with override_settings(STATIC_ROOT=str(tmp_path_factory.mktemp("static_root"))):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache. Cached facts (a user's permissions, a list's
