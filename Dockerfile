@@ -16,11 +16,10 @@ RUN apt-get update \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# Dependencies first, so a code change does not reinstall them: the exact versions
+# (and hashes) of requirements.lock, the runtime half of what `make setup` installs.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 RUN pip install --no-deps . \

@@ -18,7 +18,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 
-.PHONY: help run test bench worker beat lint schema setup clean-venv
+.PHONY: help run test bench worker beat lint schema setup lock clean-venv
 
 help:
 	@echo "make run      set up (venv, .env, database, demo data) and serve on 127.0.0.1:$(PORT)"
@@ -28,6 +28,7 @@ help:
 	@echo "make beat     the Celery beat scheduler (needs REDIS_URL)"
 	@echo "make lint     ruff, Django's system checks, missing migrations"
 	@echo "make schema   validate the OpenAPI schema"
+	@echo "make lock     upgrade every dependency to its newest allowed version (requirements*.lock)"
 
 # --- set-up -----------------------------------------------------------------------
 
@@ -37,10 +38,12 @@ $(PY):
 		echo "$(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); Concord needs 3.11 or newer." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changed since the last install.
-$(VENV)/.installed: pyproject.toml | $(PY)
+# The exact versions (and hashes) of requirements-dev.lock, then the project itself;
+# again only when the lock or pyproject.toml changed since the last install.
+$(VENV)/.installed: requirements-dev.lock pyproject.toml | $(PY)
 	$(PY) -m pip install --disable-pip-version-check --quiet --upgrade pip
-	$(PY) -m pip install --disable-pip-version-check --quiet -e ".[dev]"
+	$(PY) -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --disable-pip-version-check --quiet --no-deps -e .
 	@touch $@
 
 # Local settings for the embedded set-up; never committed. The settings refuse to
@@ -106,6 +109,19 @@ lint: setup
 schema: setup
 	$(MANAGE) spectacular --file var/schema.yml --validate --fail-on-warn
 	@echo "OpenAPI schema is valid: var/schema.yml"
+
+# The lock files: requirements.lock (what the app runs on: the Docker image) and
+# requirements-dev.lock (the same versions plus the dev extra: make setup, CI), both
+# compiled from pyproject.toml with hashes. `make lock` upgrades every pin to the newest
+# version pyproject.toml allows; `make lock LOCK_ARGS=--upgrade-package=django` only one.
+LOCK_ARGS ?= --upgrade
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
+
+lock: setup
+	$(UV_COMPILE) $(LOCK_ARGS) -o requirements.lock
+	$(UV_COMPILE) $(LOCK_ARGS) --extra dev -c requirements.lock -o requirements-dev.lock
+	@$(MAKE) --no-print-directory setup
+	@echo "Locked: review 'git diff requirements*.lock', run make test, commit both files."
 
 clean-venv:
 	rm -rf $(VENV)
