@@ -63,6 +63,13 @@ def parse_args(argv):
         choices=sorted(MEASURES),
         help="run only this measure (repeatable); default: all",
     )
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="serve the app with gunicorn and load it with Locust at 1, 8 and 32 clients instead of in-process",
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (--served)")
+    parser.add_argument("--seconds", type=int, default=10, help="seconds per measure and client count (--served)")
     parser.add_argument("--list", action="store_true", help="list the measures and targets, then exit")
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN ANALYZE of each measure's slowest queries"
@@ -112,6 +119,8 @@ def main(argv) -> int:
 
         rep = reps[0]
         ctx = build_context(rep.pk)
+        if args.served:
+            return run_served_mode(args, db, report, ctx, rep, started_at)
         selected = [MEASURES[name] for name in (args.measure or MEASURES)]
         print(
             f"\nMeasuring in-process (django.test.Client, DEBUG off) as {rep.username}: "
@@ -132,6 +141,28 @@ def main(argv) -> int:
         print(f"\nResults: {path.relative_to(settings.BASE_DIR)}")
         ApiToken.objects.filter(name=token_name()).delete()
     return 0 if all(r["ok"] for r in results.values()) else 2
+
+
+def run_served_mode(args, db, report, ctx, rep, started_at) -> int:
+    from bench import served
+
+    load_before = os.getloadavg()[0]
+    try:
+        results = served.run_served(
+            ctx=ctx, rep=rep, workers=args.workers, seconds=args.seconds, token_name=token_name()
+        )
+    finally:
+        ApiToken.objects.filter(name=token_name()).delete()
+    load = max(load_before, os.getloadavg()[0])
+    targets = served.served_targets(results)
+    served.print_served(results, targets)
+    if load > (os.cpu_count() or 1) * 0.75:
+        print(f"\nNote: the machine was busy (load average {load:.1f} on {os.cpu_count()} cores; Locust included).")
+    path = write_json(
+        args, db, report, ctx, {}, targets, started_at, load, served={"workers": args.workers, "measures": results}
+    )
+    print(f"\nResults: {path.relative_to(settings.BASE_DIR)}")
+    return 0 if all(c["failures"] == 0 for r in results.values() for c in r["cells"]) else 2
 
 
 def token_name() -> str:
@@ -368,9 +399,9 @@ def git_commit() -> str:
         return "unknown"
 
 
-def write_json(args, db, report, ctx, results, targets, started_at, load) -> Path:
+def write_json(args, db, report, ctx, results, targets, started_at, load, served=None) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{started_at:%Y%m%d-%H%M%S}.json"
+    path = RESULTS_DIR / f"{started_at:%Y%m%d-%H%M%S}{'-served' if served else ''}.json"
     data = {
         "started_at": started_at.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
@@ -406,5 +437,10 @@ def write_json(args, db, report, ctx, results, targets, started_at, load) -> Pat
         "ratios": compute_ratios(results),
         "targets": targets,
     }
+    if served:
+        data["mode"] = "served"
+        data["served"] = served
+    else:
+        data["mode"] = "in-process"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
