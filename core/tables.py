@@ -1,5 +1,8 @@
 """The table base every list page builds on (django-tables2)."""
 
+import inspect
+from functools import lru_cache, partialmethod
+
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage
@@ -7,7 +10,10 @@ from django.db import models
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.templatetags.l10n import localize, unlocalize
-from django.utils.safestring import mark_safe
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django_tables2.paginators import LazyPaginator
 from django_tables2.rows import BoundPinnedRow
 from django_tables2.utils import Accessor, signature
@@ -86,8 +92,7 @@ class _CellPlan:
         self.accessor = Accessor(bound.accessor)
         self.default = bound.default
         self.render = bound.render  # the table's render_<name>, else the column's render
-        arguments, catch_all = signature(self.render)
-        self.arguments = _CELL_ARGUMENTS if catch_all else tuple(arguments)
+        self.arguments = _render_arguments(self.render)
         self.fast = (
             type(bound.column) is tables.Column
             and not bound.link
@@ -99,21 +104,28 @@ class _CellPlan:
         )
         self._displays = {}  # record class → "get_<field>_display" or None
 
-    def _display(self, record) -> str | None:
-        """`get_<field>_display` when the column shows a model field with choices:
-        django-tables2 shows the label (`Prospect`), not the value (`prospect`)."""
+    def _display(self, record):
+        """How to show the column's value for this kind of record: django-tables2 shows
+        a choice field's label (`Prospect`), not its value (`prospect`), through
+        `get_<field>_display`. Returns None (no choices), the method's name (overridden
+        by the model), or the field and its choices, read as Django's own
+        `_get_FIELD_display` reads them but with the choices mapped once per table."""
         cls = type(record)
         if cls not in self._displays:
-            name = None
+            display = None
             if isinstance(record, models.Model):
+                name = f"get_{self.accessor.bits[0]}_display"
                 try:
                     field = cls._meta.get_field(self.accessor.bits[0])
                 except FieldDoesNotExist:
                     field = None
-                if field is not None and getattr(field, "choices", None):
-                    name = f"get_{self.accessor.bits[0]}_display"
-                    name = name if hasattr(record, name) else None
-            self._displays[cls] = name
+                if field is not None and getattr(field, "choices", None) and hasattr(record, name):
+                    stock = (
+                        isinstance(inspect.getattr_static(cls, name), partialmethod)
+                        and cls._get_FIELD_display is models.Model._get_FIELD_display
+                    )
+                    display = (field.attname, dict(make_hashable(field.flatchoices))) if stock else name
+            self._displays[cls] = display
         return self._displays[cls]
 
     def cell(self, row, context) -> str:
@@ -121,7 +133,11 @@ class _CellPlan:
             return _stock_cell(row, self, context)
         record = row.record
         display = self._display(record)
-        if display is not None:
+        if type(display) is tuple:
+            attname, choices = display
+            raw = getattr(record, attname)
+            value = force_str(choices.get(make_hashable(raw), raw), strings_only=True)
+        elif display is not None:
             value = getattr(record, display)()
         else:
             try:
@@ -135,7 +151,33 @@ class _CellPlan:
         else:
             available = row._optional_cell_arguments(self.bound, value)
             content = self.render(**{name: available[name] for name in self.arguments})
-        return f"{self.td}{render_value_in_context(content, context)}</td>"
+        return f"{self.td}{_as_template_would(content, context)}</td>"
+
+
+@lru_cache(maxsize=1024)
+def _method_arguments(function) -> tuple[str, ...]:
+    arguments, catch_all = signature(function)
+    return _CELL_ARGUMENTS if catch_all else tuple(arguments[1:])  # without self
+
+
+def _render_arguments(render) -> tuple[str, ...]:
+    """The arguments django-tables2 passes to a render method (it inspects the
+    signature for every cell; here once per method)."""
+    if inspect.ismethod(render):
+        return _method_arguments(render.__func__)
+    arguments, catch_all = signature(render)
+    return _CELL_ARGUMENTS if catch_all else tuple(arguments)
+
+
+def _as_template_would(value, context) -> str:
+    """`{{ value }}` with autoescaping: strings need only escaping (which is all the
+    template engine does to them); anything else goes the engine's way (local time,
+    localised numbers and dates, str())."""
+    if type(value) is SafeString:
+        return value
+    if type(value) is str:
+        return escape(value)
+    return render_value_in_context(value, context)
 
 
 def _td(attrs: str) -> str:
@@ -153,4 +195,4 @@ def _stock_cell(row, plan: _CellPlan, context) -> str:
         value = localize(value)
     elif bound.localize is False:
         value = unlocalize(value)
-    return f"{td}{render_value_in_context(value, context)}</td>"
+    return f"{td}{_as_template_would(value, context)}</td>"
