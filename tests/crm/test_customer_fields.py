@@ -14,6 +14,7 @@ from crm.forms import CustomerForm
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
+
 def test_every_field_people_enter_is_declared_once():
     # Not the id, timestamps or version: nobody types those.
     model_fields = {f.name for f in Customer._meta.concrete_fields if f.editable and not f.primary_key}
