@@ -1,6 +1,6 @@
-"""`?ordering=` made safe for cursor pagination."""
+"""`?ordering=` made safe for cursor pagination, and strict about its fields."""
 
-from rest_framework import filters
+from rest_framework import exceptions, filters
 
 
 class OrderingFilter(filters.OrderingFilter):
@@ -13,7 +13,25 @@ class OrderingFilter(filters.OrderingFilter):
       `ordering_aliases = {"credit_limit": "credit_limit_sort"}`, with
       `credit_limit_sort` annotated by the view's queryset. Clients still write
       `?ordering=credit_limit`.
+    - An unknown field is a 400 naming the allowed ones (the schema lists them as an
+      enum), not silently the default order: a client that misspells a field would
+      otherwise page through rows in an order it did not ask for.
     """
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = [item[0] for item in self.get_valid_fields(queryset, view, {"request": request})]
+        unknown = [term for term in fields if term.removeprefix("-") not in valid or term.count("-") > 1]
+        if unknown:
+            listed = ", ".join(f"`{term}`" if term else "an empty field" for term in unknown)
+            raise exceptions.ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot sort by {listed}. Allowed: {', '.join(valid)}, "
+                        "each optionally prefixed with `-` to reverse it."
+                    ]
+                }
+            )
+        return fields
 
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view)

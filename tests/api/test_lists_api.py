@@ -1,13 +1,17 @@
 """Lists: the pages' FilterSets, ordering, cursor pages that never repeat a row,
 `?updated_since=` for sync, and a query count that does not grow with the page."""
 
+import base64
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
+from core.api.pagination import CursorPagination, InvalidCursor
 from crm.models import Customer
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -31,6 +35,14 @@ def walk(client, url, params) -> list[int]:
             return seen
         parts = urlsplit(next_url)
         response = client.get(f"{parts.path}?{parts.query}")
+
+
+INVALID_CURSOR = {"code": "invalid_cursor", "message": "Invalid cursor."}
+
+
+def cursor_of(querystring: str) -> str:
+    """A hand-made cursor: DRF's cursors are base64 of a query string (o=, r=, p=)."""
+    return base64.b64encode(querystring.encode()).decode()
 
 
 def touch(obj, when):
@@ -163,9 +175,22 @@ class TestOrdering:
         assert ids(client.get(customer_url(), {"ordering": "credit_limit"})) == [zero.pk, small.pk, large.pk, none.pk]
         assert ids(client.get(customer_url(), {"ordering": "-credit_limit"})) == [none.pk, large.pk, small.pk, zero.pk]
 
-    def test_an_unknown_ordering_field_falls_back_to_the_default(self, as_actor):
+    @pytest.mark.parametrize("ordering", ["tax_id", "name,owner__password", "-", "name,", "?", "credit_limit_sort"])
+    def test_an_unknown_ordering_field_is_a_400_naming_the_allowed_ones(self, as_actor, ordering):
         CustomerFactory()
-        assert as_actor("rep").get(customer_url(), {"ordering": "tax_id,owner__password"}).status_code == 200
+        response = as_actor("rep").get(customer_url(), {"ordering": ordering})
+
+        assert response.status_code == 400
+        error = error_of(response)
+        assert error["code"] == "validation_error"
+        [message] = error["fields"]["ordering"]
+        assert message.endswith(
+            "Allowed: name, created_at, updated_at, credit_limit, each optionally prefixed with `-` to reverse it."
+        )
+
+    def test_an_empty_ordering_is_the_default_order(self, as_actor):
+        CustomerFactory()
+        assert as_actor("rep").get(customer_url(), {"ordering": ""}).status_code == 200
 
     def test_contacts_by_name(self, as_actor, customer):
         for name in ("Bea", "Al", "Cy"):
@@ -211,23 +236,97 @@ class TestCursorPagination:
         body = as_actor("rep").get(customer_url()).json()
         assert set(body) == {"next", "previous", "results"}
 
-    def test_a_tampered_cursor_is_a_404_not_a_crash(self, as_actor):
-        import base64
-
+    @pytest.mark.parametrize("position", ["p=not-a-date", "o=-1", "r=x", "p=2026-01-01T00:00:00"])
+    def test_a_tampered_cursor_is_a_400(self, as_actor, position):
         CustomerFactory()
-        client = as_actor("rep")
-        for position in ("p=not-a-date", "o=-1", "r=x"):
-            cursor = base64.b64encode(position.encode()).decode()
-            response = client.get(customer_url(), {"cursor": cursor})
-            assert response.status_code == 404, position
-            assert error_of(response) == {"code": "not_found", "message": "Invalid cursor"}
-        cursor = base64.b64encode(b"p=lots").decode()
-        assert client.get(customer_url(), {"cursor": cursor, "ordering": "credit_limit"}).status_code == 404
+        response = as_actor("rep").get(customer_url(), {"cursor": cursor_of(position)})
+        assert response.status_code == 400, position
+        assert error_of(response) == INVALID_CURSOR
 
-    def test_page_size_is_capped(self, as_actor):
+    @pytest.mark.parametrize("cursor", ["", "not base64 at all!", "cD0x\u00e9"])
+    def test_a_cursor_that_does_not_decode_is_a_400(self, as_actor, cursor):
+        response = as_actor("rep").get(customer_url(), {"cursor": cursor})
+        if cursor == "":
+            assert response.status_code == 200  # an empty cursor is the first page
+        else:
+            assert response.status_code == 400
+            assert error_of(response) == INVALID_CURSOR
+
+    @pytest.mark.parametrize(
+        ("ordering", "position"),
+        [
+            # Timestamps: beyond year 9999, an offset PostgreSQL refuses (it takes ±15:59
+            # at most), one Python refuses, and times that leave the calendar in UTC.
+            (None, "99999-01-01 00:00:00+00:00"),
+            (None, "2026-01-01 00:00:00+16:00"),
+            ("created_at", "2026-01-01 00:00:00-23:59"),
+            (None, "2026-01-01 00:00:00+99:00"),
+            ("-updated_at", "0001-01-01 00:00:00+05:00"),
+            ("created_at", "9999-12-31 23:59:59-05:00"),
+            # Money: more digits than the column holds, not a number, too precise.
+            ("credit_limit", "1e100"),
+            ("credit_limit", "-99999999999999999999"),
+            ("-credit_limit", "NaN"),
+            ("credit_limit", "Infinity"),
+            ("credit_limit", "12.345"),
+            ("credit_limit", "lots"),
+            # Text: PostgreSQL refuses NUL characters.
+            ("name", "a\x00b"),
+        ],
+    )
+    def test_a_cursor_position_the_column_cannot_hold_is_a_400(self, as_actor, ordering, position):
+        CustomerFactory()
+        params = {"cursor": cursor_of(urlencode({"p": position})), **({"ordering": ordering} if ordering else {})}
+
+        response = as_actor("rep").get(customer_url(), params)
+
+        assert response.status_code == 400, response.content
+        assert error_of(response) == INVALID_CURSOR
+
+    @pytest.mark.parametrize(
+        ("ordering", "position"),
+        [
+            (None, "2026-01-01 00:00:00+15:59"),
+            (None, "2026-01-01T00:00:00Z"),
+            ("credit_limit", "-1"),
+            ("credit_limit", "999999999999.99"),
+            ("name", "Ünïcødé"),
+        ],
+    )
+    def test_a_hand_made_cursor_the_column_can_hold_is_served(self, as_actor, ordering, position):
+        CustomerFactory()
+        params = {"cursor": cursor_of(urlencode({"p": position})), **({"ordering": ordering} if ordering else {})}
+        assert as_actor("rep").get(customer_url(), params).status_code == 200
+
+    @pytest.mark.parametrize("position", ["9223372036854775808", "-9223372036854775809", "1e3", "12.5"])
+    def test_an_id_position_beyond_the_column_is_invalid(self, db, position):
+        paginator = CursorPagination()
+        paginator.ordering = ("id",)
+        request = Request(APIRequestFactory().get("/", {"cursor": cursor_of(f"p={position}")}))
+
+        with pytest.raises(InvalidCursor):
+            paginator.paginate_queryset(Customer.objects.all(), request)
+
+    def test_an_id_position_within_the_column_is_served(self, db):
+        customers = CustomerFactory.create_batch(3)
+        paginator = CursorPagination()
+        paginator.ordering = ("id",)
+        request = Request(APIRequestFactory().get("/", {"cursor": cursor_of(f"p={customers[0].pk}")}))
+
+        page = paginator.paginate_queryset(Customer.objects.all(), request)
+
+        assert [c.pk for c in page] == [c.pk for c in customers[1:]]
+
+    def test_page_size_goes_up_to_200(self, as_actor):
         CustomerFactory.create_batch(3)
-        assert len(ids(as_actor("rep").get(customer_url(), {"page_size": 100000}))) == 3
-        assert len(ids(as_actor("rep").get(customer_url(), {"page_size": "abc"}))) == 3
+        assert len(ids(as_actor("rep").get(customer_url(), {"page_size": 200}))) == 3
+        assert len(ids(as_actor("rep").get(customer_url(), {"page_size": 2}))) == 2
+
+    @pytest.mark.parametrize("page_size", ["abc", "0", "-1", "201", "1.5", "99999999999999999999"])
+    def test_a_page_size_outside_1_to_200_is_a_400(self, as_actor, page_size):
+        response = as_actor("rep").get(customer_url(), {"page_size": page_size})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["page_size"]
 
 
 class TestQueryCounts:
