@@ -280,13 +280,27 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    # JSON in (of a sane depth, see core.api.parsers): one request body type per
+    # write in the schema. An upload endpoint adds MultiPartParser itself.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
+    # JSON out; the browsable API only while developing (DEBUG): its forms offer
+    # every user as an owner, and its inline script is blocked by the CSP anyway.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Rates as "<requests>/<sec|min|hour|day>"; counted in the default cache (Redis
+    # when REDIS_URL is set). A throttled request gets 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.UserRateThrottle", "core.api.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER_RATE", default="600/min"),
+        "anon": env.str("API_THROTTLE_ANON_RATE", default="60/min"),
+    },
+    # Anonymous clients are told apart by address: X-Forwarded-For counts only
+    # behind that many proxies of ours (0: REMOTE_ADDR, as clients could forge it).
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -24,3 +24,12 @@ def others_customer(other_rep):
 @pytest.fixture
 def contact(customer):
     return ContactFactory(customer=customer, name="Jane Doe", is_primary=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_request_rates(request, settings):
+    """No throttling in API tests, which make hundreds of requests as the same few
+    users; tests/api/test_throttling.py sets its own rates."""
+    if request.module.__name__.endswith("test_throttling"):
+        return
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None}}

@@ -60,15 +60,86 @@ class TestShape:
         assert response.status_code == 400
         assert error_of(response)["code"] == "validation_error"
 
-    def test_an_unsupported_media_type_is_a_415(self, as_actor):
-        response = as_actor("rep").post(customer_url(), data="name=Initech", content_type="text/plain")
+    @pytest.mark.parametrize(
+        ("content_type", "body"),
+        [
+            ("text/plain", "name=Initech"),
+            # The API takes JSON only: one body type per operation in the schema.
+            ("application/x-www-form-urlencoded", "name=Initech"),
+            (
+                "multipart/form-data; boundary=XX",
+                '--XX\r\nContent-Disposition: form-data; name="name"\r\n\r\nX\r\n--XX--',
+            ),
+        ],
+    )
+    def test_a_body_that_is_not_json_is_a_415(self, as_actor, content_type, body):
+        response = as_actor("rep").post(customer_url(), data=body, content_type=content_type)
         assert response.status_code == 415
-        assert error_of(response)["code"] == "unsupported_media_type"
+        assert error_of(response) == {
+            "code": "unsupported_media_type",
+            "message": f'Unsupported media type "{content_type}" in request.',
+        }
+
+    @pytest.mark.parametrize("accept", ["text/csv", "application/xml", "text/html"])
+    def test_an_unacceptable_accept_header_is_a_406_in_json(self, as_actor, settings, accept):
+        response = as_actor("rep").get(customer_url(), HTTP_ACCEPT=accept)
+
+        if accept == "text/html" and browsable_api_is_on():
+            assert response.status_code == 200  # DEBUG on: the browsable API
+            return
+        assert response.status_code == 406
+        assert response["Content-Type"] == "application/json"
+        assert error_of(response) == {
+            "code": "not_acceptable",
+            "message": "Could not satisfy the request Accept header.",
+        }
+
+    def test_an_unacceptable_accept_header_is_a_406_even_before_signing_in(self, api_client):
+        response = api_client.get(customer_url(), HTTP_ACCEPT="text/csv")
+        assert response.status_code == 406
+        assert error_of(response)["code"] == "not_acceptable"
 
     def test_a_method_that_does_not_exist_is_a_405(self, as_actor):
         response = as_actor("rep").put(customer_url(), {"name": "X"})
         assert response.status_code == 405
         assert error_of(response)["code"] == "method_not_allowed"
+
+
+def browsable_api_is_on() -> bool:
+    from rest_framework.settings import api_settings
+
+    return any(r.__name__ == "BrowsableAPIRenderer" for r in api_settings.DEFAULT_RENDERER_CLASSES)
+
+
+def nested(depth: int) -> str:
+    """A JSON object `depth` levels deep: {"name": "Initech", "x": {"x": {...}}}."""
+    return '{"name": "Initech", "x": ' + '{"x": ' * (depth - 2) + "{}" + "}" * (depth - 2) + "}"
+
+
+class TestHostileBodies:
+    @pytest.mark.parametrize("body", ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000])
+    def test_a_body_nested_beyond_the_interpreter_is_a_400(self, as_actor, body):
+        response = as_actor("rep").post(customer_url(), data=body, content_type="application/json")
+
+        assert response.status_code == 400
+        assert error_of(response) == {
+            "code": "parse_error",
+            "message": "JSON parse error - nested deeper than 32 levels.",
+        }
+
+    def test_a_body_nested_33_levels_is_a_400(self, as_actor):
+        response = as_actor("rep").post(customer_url(), data=nested(33), content_type="application/json")
+        assert response.status_code == 400
+        assert error_of(response)["message"] == "JSON parse error - nested deeper than 32 levels."
+
+    def test_a_body_nested_32_levels_is_read(self, as_actor):
+        response = as_actor("rep").post(customer_url(), data=nested(32), content_type="application/json")
+        assert response.status_code == 201, response.json()
+
+    def test_arrays_count_as_levels_too(self, as_actor):
+        body = '{"name": "Initech", "x": ' + "[" * 40 + "]" * 40 + "}"
+        response = as_actor("rep").post(customer_url(), data=body, content_type="application/json")
+        assert response.status_code == 400
 
 
 class TestCustomerFieldErrors:
