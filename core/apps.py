@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
+
+    def ready(self):
+        # drf-spectacular finds schema extensions by import.
+        from core.api import schema  # noqa: F401

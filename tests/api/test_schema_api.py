@@ -1,6 +1,8 @@
 """The OpenAPI schema documents the API, and the API keeps to it: fuzzed from its
 own schema, no request answers 500."""
 
+import re
+
 import pytest
 import schemathesis
 import yaml
@@ -52,6 +54,78 @@ def test_the_schema_documents_the_error_shape_on_every_operation(api_client):
         responses = schema["paths"][path][method]["responses"]
         for code in ("401", "403"):
             assert responses[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+@pytest.fixture
+def api_schema(api_client) -> dict:
+    return yaml.safe_load(api_client.get("/api/schema/").content)
+
+
+def responses_of(api_schema, path, method) -> dict:
+    return api_schema["paths"][path][method]["responses"]
+
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(OPERATIONS))
+def test_every_operation_documents_406_and_429_with_retry_after(api_schema, path, method):
+    responses = responses_of(api_schema, path, method)
+    for code in ("401", "403", "406", "429"):
+        assert responses[code]["content"]["application/json"]["schema"] == ERROR_REF, code
+    assert responses["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(op for op in OPERATIONS if op[1] in ("post", "put", "patch")))
+def test_every_write_takes_json_only_and_documents_415(api_schema, path, method):
+    operation = api_schema["paths"][path][method]
+    assert list(operation["requestBody"]["content"]) == ["application/json"]
+    assert operation["responses"]["415"]["content"]["application/json"]["schema"] == ERROR_REF
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers/", "/api/v1/contacts/"])
+def test_a_bad_cursor_is_documented_as_a_400_not_a_404(api_schema, path):
+    responses = responses_of(api_schema, path, "get")
+    assert "invalid_cursor" in responses["400"]["description"]
+    assert "404" not in responses
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers/", "/api/v1/contacts/"])
+def test_page_size_and_ordering_are_bounded_as_the_server_bounds_them(api_schema, path):
+    parameters = {p["name"]: p for p in api_schema["paths"][path]["get"]["parameters"]}
+    assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert "name" in parameters["ordering"]["schema"]["items"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("0", True),
+        ("12.34", True),
+        ("999999999999.99", True),
+        ("5.", True),
+        (".5", True),
+        ("", True),  # null
+        ("-1.00", False),  # the server refuses negatives
+        (".", False),
+        ("12.345", False),
+        ("1000000000000", False),
+        ("lots", False),
+    ],
+)
+def test_the_credit_limit_pattern_accepts_what_the_server_accepts(api_schema, as_actor, value, accepted):
+    pattern = api_schema["components"]["schemas"]["CustomerRequest"]["properties"]["credit_limit"]["pattern"]
+    assert bool(re.search(pattern, value)) is accepted
+
+    response = as_actor("finance_manager").post("/api/v1/customers/", {"name": "Initech", "credit_limit": value})
+    assert response.status_code == (201 if accepted else 400), response.json()
+
+
+def test_string_fields_carry_their_maximum_length(api_schema):
+    properties = api_schema["components"]["schemas"]["CustomerRequest"]["properties"]
+    assert properties["name"]["maxLength"] == 200
+    assert properties["tax_id"]["maxLength"] == 40
+    assert properties["payment_days"]["minimum"] == 0
 
 
 def test_money_is_a_decimal_string_in_the_schema(api_client):
