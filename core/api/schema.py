@@ -29,7 +29,9 @@ def add_error_responses(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            codes = ["400", "401", "403", "406", "429"]
+            codes = ["401", "403", "406", "429"]
+            if method != "delete":
+                codes.insert(0, "400")
             if "{" in path:
                 codes.append("404")
             if "requestBody" in operation:
