@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
         "core.api.permissions.ModelPermissions",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api.filters.DjangoFilterBackend",
         "core.api.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",

@@ -9,12 +9,12 @@ pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
 
 from decimal import Decimal
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 
 from core.api.concurrency import ConcurrencyMixin, concurrency_schema
-from core.api.filters import OrderingFilter
+from core.api.filters import DjangoFilterBackend, OrderingFilter
+from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
 from . import services
@@ -58,7 +58,7 @@ class CustomerContactSerializer(FastRepresentationMixin, serializers.ModelSerial
         fields = ["id", "url", "name", "email", "phone", "job_title", "is_primary"]
 
 
-class CustomerSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+class CustomerSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializers.ModelSerializer):
     url = IdentityUrlField(view_name="api:customer-detail")
     owner = OwnerField(
         required=False,
@@ -117,7 +117,7 @@ class CustomerDetailSerializer(CustomerSerializer):
         fields = [*CustomerSerializer.Meta.fields, "contacts"]
 
 
-class ContactSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+class ContactSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializers.ModelSerializer):
     url = IdentityUrlField(view_name="api:contact-detail")
     customer = VisibleCustomerField(help_text="Id of the customer; a contact cannot move to another customer.")
     customer_name = serializers.CharField(source="customer.name", read_only=True)

@@ -7,6 +7,8 @@ from django import forms
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
+from core.api.filters import BooleanFilter
+
 from .models import Contact, Customer, possible_owners
 
 
@@ -64,7 +66,7 @@ class ContactFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     # Bounded to the id column's range: a larger number is a 400, not an overflow.
     customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
-    is_primary = django_filters.BooleanFilter()
+    is_primary = BooleanFilter()
     updated_since = UpdatedSinceFilter()
 
     class Meta:

@@ -1,6 +1,7 @@
 """drf-spectacular hooks shared by every API resource: the schema says exactly what
 the server refuses, so a client generated from it never sends what is then refused."""
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 from .errors import ERROR_SCHEMA
@@ -75,3 +76,17 @@ class DecimalStringFieldExtension(OpenApiSerializerFieldExtension):
             # DRF reads "" as null where null is allowed.
             schema["pattern"] = rf"^(?:{number})?$" if field.allow_null else rf"^{number}$"
         return schema
+
+
+class BoundedFilterExtension(DjangoFilterExtension):
+    """django-filter parameters with the bounds their filters enforce
+    (`NumberFilter(min_value=1, max_value=2**63 - 1)` → minimum/maximum)."""
+
+    priority = 1  # preferred over drf-spectacular's own extension for the same backend
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        bounds = {"minimum": filter_field.extra.get("min_value"), "maximum": filter_field.extra.get("max_value")}
+        for parameter in parameters:
+            parameter["schema"].update({key: value for key, value in bounds.items() if value is not None})
+        return parameters

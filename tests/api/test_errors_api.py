@@ -5,7 +5,7 @@ import pytest
 
 from tests.factories import CustomerFactory
 
-from .helpers import customer_url, error_of
+from .helpers import contact_url, customer_url, error_of
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,40 @@ class TestHostileBodies:
         body = '{"name": "Initech", "x": ' + "[" * 40 + "]" * 40 + "}"
         response = as_actor("rep").post(customer_url(), data=body, content_type="application/json")
         assert response.status_code == 400
+
+
+class TestJSONTypes:
+    """A body field takes the JSON type the schema names: DRF would read 0 as false,
+    5 as "5" and 12.5 as a decimal, which a schema-driven client could never rely on."""
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("name", 5, "Not a valid string."),
+            ("email", ["ap@initech.example"], "Not a valid string."),
+            ("tax_id", 1.5, "Not a valid string."),
+            ("credit_limit", 1250, 'Send amounts as a decimal string, e.g. "1250.00".'),
+            ("credit_limit", 12.5, 'Send amounts as a decimal string, e.g. "1250.00".'),
+        ],
+    )
+    def test_a_customer_field_of_the_wrong_json_type(self, as_actor, field, value, message):
+        response = as_actor("finance_manager").post(customer_url(), {"name": "Initech", field: value})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {field: [message]}
+
+    @pytest.mark.parametrize("value", [0, 1, "true", "yes"])
+    def test_a_boolean_must_be_true_or_false(self, as_actor, customer, value):
+        response = as_actor("rep").post(contact_url(), {"customer": customer.pk, "name": "Jo", "is_primary": value})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"is_primary": ["Must be true or false."]}
+
+    def test_null_where_null_is_allowed_and_right_types_pass(self, as_actor, customer):
+        response = as_actor("finance_manager").post(
+            customer_url(), {"name": "Initech", "credit_limit": None, "email": "ap@initech.example"}
+        )
+        assert response.status_code == 201, response.json()
+        response = as_actor("rep").post(contact_url(), {"customer": customer.pk, "name": "Jo", "is_primary": False})
+        assert response.status_code == 201, response.json()
 
 
 class TestCustomerFieldErrors:

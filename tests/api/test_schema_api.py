@@ -121,6 +121,13 @@ def test_the_credit_limit_pattern_accepts_what_the_server_accepts(api_schema, as
     assert response.status_code == (201 if accepted else 400), response.json()
 
 
+def test_filters_carry_their_bounds(api_schema):
+    parameters = {p["name"]: p for p in api_schema["paths"]["/api/v1/contacts/"]["get"]["parameters"]}
+    assert parameters["customer"]["schema"]["minimum"] == 1
+    assert parameters["customer"]["schema"]["maximum"] == 2**63 - 1
+    assert parameters["is_primary"]["schema"] == {"type": "boolean"}
+
+
 def test_string_fields_carry_their_maximum_length(api_schema):
     properties = api_schema["components"]["schemas"]["CustomerRequest"]["properties"]
     assert properties["name"]["maxLength"] == 200
