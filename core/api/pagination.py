@@ -48,7 +48,7 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)
-        if value is None or value == "":
+        if value is None:
             return self.page_size
         try:
             size = int(value)
