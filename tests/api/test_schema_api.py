@@ -1,11 +1,16 @@
 """The OpenAPI schema documents the API, and the API keeps to it: fuzzed from its
 own schema, no request answers 500."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 import schemathesis
 import yaml
+from django.conf import settings as django_settings
 from django.core import signals
 from django.core.management import call_command
 from django.db import close_old_connections
@@ -233,3 +238,31 @@ def test_no_request_makes_the_api_fail(
     point_at_real_rows(case, rep)
     response = case.call(headers={"Authorization": f"Token {finance_manager_token}"})
     case.validate_response(response, checks=[not_a_server_error])
+
+
+def test_with_debug_off_the_docs_and_schema_are_served_and_browsers_get_406():
+    """The browsable API is off with DEBUG off; its renderers are read when the views
+    are defined, so this runs in a fresh process with production settings."""
+    code = (
+        "import django, json; django.setup(); from django.test import Client; c = Client(); "
+        "print(json.dumps([c.get(p, secure=True, HTTP_ACCEPT=a).status_code for p, a in ["
+        "('/api/docs/', 'text/html'), ('/api/redoc/', 'text/html'), ('/api/schema/', '*/*'), "
+        "('/api/v1/customers/', 'text/html,application/xhtml+xml')]]))"
+    )
+    environ = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "testserver",
+        "STATIC_MANIFEST": "false",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=environ,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [200, 200, 200, 406]
