@@ -167,9 +167,9 @@ class TestJSONTypes:
         assert response.status_code == 400
         assert error_of(response)["fields"] == {"is_primary": ["Must be true or false."]}
 
-    def test_null_where_null_is_allowed_and_right_types_pass(self, as_actor, customer):
+    def test_null_where_null_is_allowed_and_right_types_pass(self, as_actor, customer, rep):
         response = as_actor("finance_manager").post(
-            customer_url(), {"name": "Initech", "credit_limit": None, "email": "ap@initech.example"}
+            customer_url(), {"name": "Initech", "owner": rep.pk, "credit_limit": None, "email": "ap@initech.example"}
         )
         assert response.status_code == 201, response.json()
         response = as_actor("rep").post(contact_url(), {"customer": customer.pk, "name": "Jo", "is_primary": False})

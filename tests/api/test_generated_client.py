@@ -62,8 +62,16 @@ def test_a_generated_client_lists_pages_creates_patches_and_reads_errors(
         customers_create,
         customers_list,
         customers_partial_update,
+        customers_retrieve,
     )
-    from concord_client.models import Customer, CustomerRequest, Error, PaginatedCustomerList, PatchedCustomerRequest
+    from concord_client.models import (
+        Customer,
+        CustomerDetail,
+        CustomerRequest,
+        Error,
+        PaginatedCustomerList,
+        PatchedCustomerDetailRequest,
+    )
 
     existing = CustomerFactory.create_batch(3, owner=rep, tax_id="")
     _, key = create_api_token(user=rep, name="generated client", scope="write")
@@ -86,10 +94,15 @@ def test_a_generated_client_lists_pages_creates_patches_and_reads_errors(
         assert isinstance(created.parsed, Customer)
         assert (created.parsed.name, created.parsed.tax_id, created.parsed.owner) == ("Initech", "DE111222333", rep.pk)
 
+        fetched = customers_retrieve.sync_detailed(id=created.parsed.id, client=client)
+        assert isinstance(fetched.parsed, CustomerDetail)
         patched = customers_partial_update.sync(
-            id=created.parsed.id, client=client, body=PatchedCustomerRequest(city="Berlin")
+            id=created.parsed.id,
+            client=client,
+            body=PatchedCustomerDetailRequest(city="Berlin"),
+            if_match=fetched.headers["ETag"],
         )
-        assert isinstance(patched, Customer)
+        assert isinstance(patched, CustomerDetail)
         assert (patched.id, patched.city) == (created.parsed.id, "Berlin")
 
         refused = customers_create.sync_detailed(
