@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connections
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from accounts.roles import ADMIN, FINANCE_CLERK, FINANCE_MANAGER, SALES_MANAGER, SALES_REP
@@ -184,3 +188,57 @@ def celery_worker_process(tmp_path_factory):
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+# --- The rows the migrations created (roles, permissions) -------------------------
+# A transactional test (live_server, browser tests, transaction=True) runs against
+# a committed database and flushes every table afterwards, the roles and permissions
+# of the data migrations included. So the migrated rows are serialized once, before
+# any test runs (and before Playwright's event loop hands this thread new connection
+# objects), and put back after every such test for whatever test runs next, and
+# before one if they are missing anyway.
+_MIGRATED_ROWS = pytest.StashKey[str]()
+
+
+@pytest.fixture(scope="session")
+def _migrated_rows(request, django_db_setup, django_db_blocker):
+    connection = connections[DEFAULT_DB_ALIAS]
+    rows = getattr(connection, "_test_serialized_contents", None)
+    if rows is None:
+        with django_db_blocker.unblock():
+            rows = connection.creation.serialize_db_to_string()
+    request.config.stash[_MIGRATED_ROWS] = rows
+    return rows
+
+
+def _restore_migrated_rows(rows: str) -> None:
+    # Flushing without post_migrate leaves no content types or permissions with new
+    # ids behind to clash with the serialized ones.
+    call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+    connections[DEFAULT_DB_ALIAS].creation.deserialize_db_from_string(rows)
+
+
+def _flushes_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return "live_server" in names or "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+
+
+@pytest.fixture(autouse=True)
+def _migrated_rows_present(request):
+    if not _flushes_database(request.node):
+        return
+    rows = request.getfixturevalue("_migrated_rows")
+    request.getfixturevalue("transactional_db")
+    if not Group.objects.exists():
+        _restore_migrated_rows(rows)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    rows = item.config.stash.get(_MIGRATED_ROWS, None)
+    if rows is not None and nextitem is not None and _flushes_database(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            _restore_migrated_rows(rows)
+    return result

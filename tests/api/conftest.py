@@ -1,9 +1,6 @@
 """Fixtures for the REST API tests: clients acting as each actor through a token."""
 
 import pytest
-from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections
-from pytest_django.plugin import blocking_manager_key
 
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -36,17 +33,3 @@ def _no_request_rates(request, settings):
     if request.module.__name__.endswith("test_throttling"):
         return
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None}}
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """A test against live_server runs on a committed database that is flushed
-    afterwards, the roles of the data migrations included; serialized rollback puts
-    them back only for tests that ask for it. Put them back for whatever test follows."""
-    result = yield
-    rows = getattr(connections[DEFAULT_DB_ALIAS], "_test_serialized_contents", None)
-    if rows and nextitem is not None and "live_server" in getattr(item, "fixturenames", ()):
-        with item.config.stash[blocking_manager_key].unblock():
-            call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
-            connections[DEFAULT_DB_ALIAS].creation.deserialize_db_from_string(rows)
-    return result

@@ -11,9 +11,7 @@ from core.concurrency import StaleVersion
 from crm.models import Customer
 from crm.services import create_customer, update_customer
 
-# serialized_rollback: each test starts with the roles the migrations created (a
-# transactional test flushes the database after itself).
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections
-from pytest_django.plugin import blocking_manager_key
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls of
 # factories and of live_server's teardown would otherwise raise SynchronousOnlyOperation.
@@ -68,58 +64,17 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}, "locale": "en-GB"}
 
 
-# --- The rows the migrations created (roles, permissions) -------------------------
-# live_server runs each test against a committed database and flushes every table
-# afterwards, the roles and permissions of the data migrations included. Django's
-# answer, serialized rollback, keeps a copy of those rows on the connection object;
-# but once Playwright's event loop runs, Django hands this thread new connection
-# objects without that copy. So the copy is read before the browser starts and put
-# back here: before a test if an earlier transactional test flushed it away, and
-# after each browser test (once its flush is done) for whatever test runs next.
-_MIGRATED_ROWS = pytest.StashKey[str]()
-
-
-@pytest.fixture(scope="session")
-def _migrated_rows(request, django_db_setup):
-    # Serialized by setup_databases because browser tests ask for serialized rollback (e2e_db).
-    rows = connections[DEFAULT_DB_ALIAS]._test_serialized_contents
-    request.config.stash[_MIGRATED_ROWS] = rows
-    return rows
-
-
 @pytest.fixture(scope="session")
 def playwright(_migrated_rows, playwright):
-    """pytest-playwright's own fixture, started only once the rows above were read."""
+    """pytest-playwright's own fixture, started only once the migrated rows were
+    serialized (tests/conftest.py): its event loop gives this thread new connections."""
     return playwright
 
 
-def _restore_migrated_rows(rows: str) -> None:
-    # Flushing without post_migrate leaves no content types or permissions with new
-    # ids behind to clash with the serialized ones.
-    call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
-    connections[DEFAULT_DB_ALIAS].creation.deserialize_db_from_string(rows)
-
-
-@pytest.fixture(autouse=True)
-def _migrated_rows_present(_migrated_rows, e2e_db):
-    if not Group.objects.exists():
-        _restore_migrated_rows(_migrated_rows)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    result = yield
-    rows = item.config.stash.get(_MIGRATED_ROWS, None)
-    if rows is not None and nextitem is not None and _is_e2e(item):
-        with item.config.stash[blocking_manager_key].unblock():
-            _restore_migrated_rows(rows)
-    return result
-
-
 @pytest.fixture
-def e2e_db(live_server, django_db_serialized_rollback):
+def e2e_db(live_server):
     """What every browser test stands on: a live server over a committed database
-    (serialized rollback makes Django keep the copy of the migrated rows)."""
+    (tests/conftest.py puts the migrated rows back around it)."""
     return live_server
 
 
