@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.text import capfirst
 
 from core.concurrency import StaleVersion
 
@@ -65,26 +66,14 @@ class CustomerAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
     list_select_related = ("owner",)
     search_fields = ("name", "legal_name", "email", "tax_id")
     inlines = [ContactInline]
+    # One section per field group of the one declaration (crm.permissions), so the
+    # admin shows who keeps what the way the record page does.
     fieldsets = [
-        (None, {"fields": ("name", "email", "phone", "owner", "status", "opened_version")}),
         (
-            "Billing",
-            {
-                "fields": (
-                    "legal_name",
-                    "tax_id",
-                    "address_line1",
-                    "address_line2",
-                    "postal_code",
-                    "city",
-                    "region",
-                    "country",
-                    "currency",
-                    ("payment_terms", "payment_days"),
-                )
-            },
-        ),
-        ("Credit", {"fields": ("credit_limit",)}),
+            None if index == 0 else capfirst(group.label),
+            {"fields": group.fields + (("opened_version",) if index == 0 else ())},
+        )
+        for index, group in enumerate(CUSTOMER_FIELDS.groups)
     ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -18,7 +18,7 @@ from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
 from . import services
-from .fields import CUSTOMER_FIELDS
+from .fields import CUSTOMER_FIELD_ORDER
 from .filters import ContactFilterSet, CustomerFilterSet
 from .models import Contact, Customer, owner_choices
 from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
@@ -87,7 +87,7 @@ class CustomerSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializ
         fields = [
             "id",
             "url",
-            *CUSTOMER_FIELDS,
+            *CUSTOMER_FIELD_ORDER,
             "billing_name",
             "terms_label",
             "owner_name",

@@ -13,7 +13,7 @@ from .models import Customer
 # The fields people enter and change, in display order. Who may change which is
 # decided by crm.permissions; derived facts (billing name, terms label, owner name)
 # and timestamps are not in this list.
-CUSTOMER_FIELDS = (
+CUSTOMER_FIELD_ORDER = (
     "name",
     "legal_name",
     "tax_id",
@@ -38,7 +38,7 @@ def customer_csv_columns() -> dict[str, str]:
     """CSV header → the column read with values_list(): every customer field under its
     label (the owner by username), then when it was last updated."""
     columns = {}
-    for name in CUSTOMER_FIELDS:
+    for name in CUSTOMER_FIELD_ORDER:
         field = Customer._meta.get_field(name)
         columns[capfirst(field.verbose_name)] = f"{name}__username" if field.is_relation else name
     columns["Updated"] = "updated_at"

@@ -1,4 +1,4 @@
-"""A customer's fields are declared once (crm.fields.CUSTOMER_FIELDS); the API, the CSV
+"""A customer's fields are declared once (crm.fields.CUSTOMER_FIELD_ORDER); the API, the CSV
 export, the admin and the form list exactly those."""
 
 import csv
@@ -9,7 +9,7 @@ from django.contrib.admin.sites import site
 from django.urls import reverse
 
 from crm.api import CustomerSerializer
-from crm.fields import CUSTOMER_FIELDS
+from crm.fields import CUSTOMER_FIELD_ORDER
 from crm.forms import CustomerForm
 from crm.models import Customer
 from tests.factories import CustomerFactory
@@ -18,17 +18,17 @@ from tests.factories import CustomerFactory
 def test_every_field_people_enter_is_declared_once():
     # Not the id, timestamps or version: nobody types those.
     model_fields = {f.name for f in Customer._meta.concrete_fields if f.editable and not f.primary_key}
-    assert set(CUSTOMER_FIELDS) == model_fields
-    assert len(CUSTOMER_FIELDS) == len(set(CUSTOMER_FIELDS))
+    assert set(CUSTOMER_FIELD_ORDER) == model_fields
+    assert len(CUSTOMER_FIELD_ORDER) == len(set(CUSTOMER_FIELD_ORDER))
 
 
 def test_the_api_lists_the_declared_fields_in_order():
-    fields = [name for name in CustomerSerializer.Meta.fields if name in set(CUSTOMER_FIELDS)]
-    assert fields == list(CUSTOMER_FIELDS)
+    fields = [name for name in CustomerSerializer.Meta.fields if name in set(CUSTOMER_FIELD_ORDER)]
+    assert fields == list(CUSTOMER_FIELD_ORDER)
 
 
 def test_the_form_offers_the_declared_fields():
-    assert set(CustomerForm._meta.fields) == set(CUSTOMER_FIELDS)
+    assert set(CustomerForm._meta.fields) == set(CUSTOMER_FIELD_ORDER)
 
 
 def test_the_admin_shows_the_declared_fields(rf, admin_user):
@@ -39,7 +39,7 @@ def test_the_admin_shows_the_declared_fields(rf, admin_user):
     for _, options in admin.get_fieldsets(request):
         for entry in options["fields"]:
             shown.update(entry if isinstance(entry, tuple | list) else [entry])
-    assert shown >= set(CUSTOMER_FIELDS)
+    assert shown >= set(CUSTOMER_FIELD_ORDER)
 
 
 @pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_the_csv_export_has_a_column_per_declared_field_in_order(client, rep):
     client.force_login(rep)
     response = client.get(reverse("crm:customer_list"), {"_export": "csv"})
     header, row = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))[:2]
-    assert len(header) == len(CUSTOMER_FIELDS) + 1  # + Updated
+    assert len(header) == len(CUSTOMER_FIELD_ORDER) + 1  # + Updated
     assert header[-1] == "Updated"
     values = dict(zip(header, row, strict=True))
     assert values["Legal name"] == "Acme Legal GmbH"
