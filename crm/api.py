@@ -15,12 +15,13 @@ from rest_framework import exceptions, serializers, status, viewsets
 from core.api.concurrency import ConcurrencyMixin, concurrency_schema
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
+from core.api.rows import RowSource, ValuesListMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
 from . import services
 from .fields import CUSTOMER_FIELD_ORDER
 from .filters import ContactFilterSet, CustomerFilterSet
-from .models import Contact, Customer, owner_choices
+from .models import Contact, Customer, owner_choices, terms_label
 from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
 
 
@@ -46,6 +47,11 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         if request is None:
             return Customer.objects.none()
         return Customer.objects.visible_to(request.user)
+
+
+def user_name(first_name: str, last_name: str, username: str) -> str:
+    """str(user) from its columns: the full name, or the username when it is blank."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 class CustomerContactSerializer(FastRepresentationMixin, serializers.ModelSerializer):
@@ -102,6 +108,13 @@ class CustomerSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializ
             "tax_id": {"validators": []},
             # The column is a small integer on PostgreSQL; say so on every database.
             "payment_days": {"max_value": 32767},
+        }
+        # The list reads values() rows (core.api.rows): the derived fields from the
+        # columns they are derived from, as the model and User.__str__ derive them.
+        row_sources = {
+            "billing_name": RowSource(("legal_name", "name"), lambda legal_name, name: legal_name or name),
+            "terms_label": RowSource(("payment_terms", "payment_days"), terms_label),
+            "owner_name": RowSource(("owner__first_name", "owner__last_name", "owner__username"), user_name),
         }
 
     def get_owner_name(self, customer) -> str:
@@ -176,7 +189,7 @@ class ConflictError(exceptions.APIException):
         ),
     ),
 )
-class CustomerViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
+class CustomerViewSet(ValuesListMixin, ConcurrencyMixin, viewsets.ModelViewSet):
     """Customers: the master record shared by sales and finance.
 
     Who may change which field is decided by crm.services: reps their own
@@ -184,7 +197,8 @@ class CustomerViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     finance managers the credit limit. Sending a field back unchanged is never
     refused. A user who may not change a customer at all is refused 403 before
     the body is read, even when it would change nothing. `ETag`/`If-Match`
-    guard against overwriting someone else's change (412).
+    guard against overwriting someone else's change (412). The list reads
+    values() rows (core.api.rows.ValuesListMixin).
     """
 
     queryset = Customer.objects.all()  # names the model; get_queryset() narrows it per user

@@ -19,9 +19,13 @@ class IdentityUrlField(HyperlinkedIdentityField):
             return None
         key = (view_name, id(request), format)
         if getattr(self, "_template_key", None) != key:
-            url = self.reverse(view_name, kwargs={self.lookup_url_kwarg: self._MARKER}, request=request, format=format)
-            self._template, self._template_key = url.replace(self._MARKER, "{}"), key
+            self._template, self._template_key = self.url_template(view_name, request, format), key
         return self._template.format(obj.pk)
+
+    def url_template(self, view_name, request, format) -> str:
+        """The URL with `{}` where the pk goes."""
+        url = self.reverse(view_name, kwargs={self.lookup_url_kwarg: self._MARKER}, request=request, format=format)
+        return url.replace("{", "{{").replace("}", "}}").replace(self._MARKER, "{}")
 
 
 class FastRepresentationMixin:

@@ -6,11 +6,16 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
+import django_filters
 import pytest
+from django.urls import get_resolver
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.viewsets import GenericViewSet
 
+from core.api.filters import DjangoFilterBackend
 from core.api.pagination import CursorPagination, InvalidCursor
 from crm.models import Customer
 from tests.factories import ContactFactory, CustomerFactory
@@ -124,6 +129,60 @@ class TestCustomerFilters:
 def test_an_empty_text_filter_is_no_filter(as_actor):
     CustomerFactory()
     assert len(ids(as_actor("rep").get(customer_url(), {"q": "", "currency": ""}))) == 1
+
+
+def api_filtersets():
+    """The FilterSet of every API viewset that filters with core.api.filters.DjangoFilterBackend."""
+    get_resolver().url_patterns  # imports every app's API
+    found, todo = [], list(GenericViewSet.__subclasses__())
+    while todo:
+        viewset = todo.pop()
+        todo += viewset.__subclasses__()
+        if DjangoFilterBackend in getattr(viewset, "filter_backends", ()) and getattr(viewset, "filterset_class", None):
+            found.append(viewset.filterset_class)
+    return sorted(set(found), key=lambda cls: cls.__name__)
+
+
+class TestNoFilterParameters:
+    """A request naming no filter is answered without building the FilterSet
+    (core.api.filters.DjangoFilterBackend): that must be what the FilterSet does."""
+
+    @pytest.mark.parametrize("filterset_class", api_filtersets(), ids=lambda cls: cls.__name__)
+    def test_every_api_filterset_given_no_parameters_leaves_the_rows_as_they_are(self, filterset_class, rep):
+        queryset = filterset_class._meta.model.objects.order_by("pk")
+        request = Request(APIRequestFactory().get("/api/v1/things/", {"page_size": "5", "ordering": "-id"}))
+        request.user = rep
+        filterset = filterset_class(data=request.query_params, queryset=queryset, request=request)
+        assert filterset.is_valid(), filterset.errors
+        assert str(filterset.qs.query) == str(queryset.query)
+
+    def test_a_filterset_that_filters_by_default_is_still_built(self, rep):
+        class OnlyActiveByDefault(django_filters.FilterSet):
+            status = django_filters.ChoiceFilter(choices=Customer.Status.choices)
+
+            class Meta:
+                model = Customer
+                fields = ["status"]
+
+            def filter_queryset(self, queryset):
+                return super().filter_queryset(queryset).filter(status=Customer.Status.ACTIVE)
+
+        class StatusRequired(OnlyActiveByDefault):
+            status = django_filters.ChoiceFilter(choices=Customer.Status.choices, required=True)
+
+            def filter_queryset(self, queryset):
+                return django_filters.FilterSet.filter_queryset(self, queryset)
+
+        CustomerFactory(status=Customer.Status.ACTIVE)
+        CustomerFactory(status=Customer.Status.INACTIVE)
+        request = Request(APIRequestFactory().get("/api/v1/customers/"))
+        backend, queryset = DjangoFilterBackend(), Customer.objects.all()
+
+        view = type("View", (), {"filterset_class": OnlyActiveByDefault})()
+        assert [c.status for c in backend.filter_queryset(request, queryset, view)] == ["active"]
+        view = type("View", (), {"filterset_class": StatusRequired})()
+        with pytest.raises(ValidationError):
+            backend.filter_queryset(request, queryset, view)
 
 
 class TestContactFilters:

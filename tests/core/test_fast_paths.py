@@ -22,13 +22,20 @@ from importlib.util import find_spec
 import django_tables2 as tables
 import pytest
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils.html import format_html
 from django_tables2 import RequestConfig
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.viewsets import GenericViewSet
 
+from accounts.roles import SALES_REP
+from core.api.rows import RowPlan, RowSource, ValuesListMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 from core.tables import FastRowsTable
 from crm.models import Contact, Customer
@@ -327,3 +334,180 @@ def test_the_test_serializer_covers_labels_nested_and_dicts():
     assert all(row["fallback"] == "n/a" and "nothing" not in row for row in data)
     assert any(row["contacts"] for row in data) and all(isinstance(row["summary"], dict) for row in data)
     assert any(row["limit"] is None for row in data)
+
+
+# --- lists read as values() rows ---------------------------------------------------------
+
+
+class EveryColumnKindRowSerializer(serializers.ModelSerializer):
+    """Fields of every kind a values() list may read, over contacts (which reach customers)."""
+
+    url = IdentityUrlField(view_name="api:contact-detail")
+    customer = serializers.PrimaryKeyRelatedField(read_only=True)  # the id
+    customer_name = serializers.CharField(source="customer.name")  # dotted, through a non-null FK
+    customer_status = serializers.ChoiceField(source="customer.status", choices=Customer.Status.choices)
+    terms = serializers.ChoiceField(source="customer.payment_terms", choices=[("net", "Net"), ("zzz", "Z")])
+    credit = serializers.DecimalField(source="customer.credit_limit", max_digits=14, decimal_places=2)
+    credit_rounded = serializers.DecimalField(source="customer.credit_limit", max_digits=14, decimal_places=0)
+    credit_number = serializers.DecimalField(
+        source="customer.credit_limit", max_digits=14, decimal_places=1, coerce_to_string=False
+    )
+    days_text = serializers.CharField(source="customer.payment_days")  # an integer column as text
+    created_day = serializers.DateTimeField(source="created_at", format="%Y-%m-%d %H:%M")
+    customer_updated = serializers.DateTimeField(source="customer.updated_at")
+    label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "url",
+            "customer",
+            "customer_name",
+            "customer_status",
+            "terms",
+            "name",
+            "email",
+            "phone",
+            "job_title",
+            "is_primary",
+            "credit",
+            "credit_rounded",
+            "credit_number",
+            "days_text",
+            "created_at",
+            "created_day",
+            "updated_at",
+            "customer_updated",
+            "label",
+        ]
+        row_sources = {
+            "label": RowSource(("name", "customer__name"), lambda name, customer: f"{name} at {customer}"),
+        }
+
+    def get_label(self, contact) -> str:
+        return f"{contact.name} at {contact.customer.name}"
+
+
+def values_list_viewsets():
+    import_everywhere("api")
+    return [cls for cls in subclasses(ValuesListMixin) if issubclass(cls, GenericViewSet)]
+
+
+def row_serializers():
+    """Every serializer a values() list reads, and the test's own."""
+    found = {EveryColumnKindRowSerializer}
+    for viewset in values_list_viewsets():
+        found.add(viewset.serializer_class)
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__name__}")
+
+
+@pytest.mark.parametrize("serializer_class", row_serializers(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/Sao_Paulo"])
+def test_a_row_plan_represents_values_rows_as_drf_represents_instances(serializer_class, zone, settings, drf_only):
+    settings.TIME_ZONE = zone  # +05:30; -03:00; and Z
+    instances = rows_for(model_of(serializer_class))
+    plan = RowPlan(serializer_class)
+    rows = list(
+        model_of(serializer_class)
+        .objects.filter(pk__in=[row.pk for row in instances])
+        .order_by("name", "id")
+        .values(*plan.columns)
+    )
+    context = {"request": api_request()}
+    fast = plan.represent(rows, context)
+    drf_only()
+    stock = serializer_class(instances, many=True, context=context).data
+    assert JSONRenderer().render(fast) == JSONRenderer().render(stock)
+    assert len(fast) == len(instances)
+
+
+def test_the_row_serializer_covers_blanks_nulls_rounding_and_zones(settings):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    contacts()
+    plan = RowPlan(EveryColumnKindRowSerializer)
+    data = plan.represent(Contact.objects.order_by("name", "id").values(*plan.columns), {"request": api_request()})
+    assert any(row["credit"] is None for row in data) and any(row["credit_rounded"] == "1234568" for row in data)
+    assert any(row["phone"] == "" for row in data) and {row["customer_status"] for row in data} >= {"prospect"}
+    assert all(row["created_at"].endswith("+05:30") for row in data)
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        {"owner_name": serializers.SerializerMethodField()},  # computed, without a row source
+        {"billing_name": serializers.CharField()},  # a property
+        {"owner_username": serializers.CharField(source="owner.username")},  # a nullable FK on the way
+        {"owner": serializers.StringRelatedField()},  # a relation shown by str()
+        {"contacts": NestedContactSerializer(many=True)},  # nested rows
+    ],
+    ids=lambda declared: next(iter(declared)),
+)
+def test_a_field_a_row_cannot_hold_is_refused_when_the_plan_is_made(declared):
+    fields = {**declared, "Meta": type("Meta", (), {"model": Customer, "fields": ["id", *declared]})}
+    serializer_class = type("UnreadableSerializer", (serializers.ModelSerializer,), fields)
+    if "owner_username" in declared:
+        owner = Customer._meta.get_field("owner")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(owner, "null", True)
+            with pytest.raises(ImproperlyConfigured, match="row_sources"):
+                RowPlan(serializer_class)
+        return
+    with pytest.raises(ImproperlyConfigured, match="row_sources"):
+        RowPlan(serializer_class)
+
+
+def test_a_row_source_for_no_field_is_refused():
+    class Typo(serializers.ModelSerializer):
+        class Meta:
+            model = Customer
+            fields = ["id", "name"]
+            row_sources = {"nmae": RowSource(("name",), str)}
+
+    with pytest.raises(ImproperlyConfigured, match="nmae"):
+        RowPlan(Typo)
+
+
+def test_every_values_list_viewset_is_discovered():
+    from crm.api import CustomerViewSet
+
+    assert CustomerViewSet in values_list_viewsets()
+
+
+LIST_QUERIES = [
+    "",
+    "?page_size=2",
+    "?ordering=credit_limit&page_size=2",
+    "?ordering=-name&page_size=1",
+    "?status=active&ordering=name&page_size=1",
+]
+
+
+@pytest.mark.parametrize("viewset", values_list_viewsets(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+@pytest.mark.parametrize("query", LIST_QUERIES)
+def test_a_values_list_answers_the_bytes_of_drfs_list(viewset, query, settings, drf_only, monkeypatch):
+    """The whole response, links and cursors included, page after page, in a time zone
+    that is not UTC: the values() list and DRF's ListModelMixin.list over instances."""
+    settings.TIME_ZONE = "America/Sao_Paulo"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None}}
+    rows_for(viewset.queryset.model)
+    client = APIClient()
+    client.force_authenticate(UserFactory(role=SALES_REP))
+    url = reverse(f"api:{viewset.queryset.model._meta.model_name}-list") + query
+
+    def pages():
+        bodies, next_url = [], url
+        while next_url:
+            response = client.get(next_url)
+            assert response.status_code == 200, response.content
+            bodies.append(response.content)
+            next_url = response.json()["next"]
+        return bodies
+
+    fast = pages()
+    drf_only()
+    # On the viewset itself: drf-spectacular's extend_schema_view copies `list` into it.
+    monkeypatch.setattr(viewset, "list", ListModelMixin.list)
+    stock = pages()
+    assert fast == stock
+    assert len(fast) >= (2 if "page_size" in query else 1)
