@@ -215,11 +215,16 @@ class CustomerViewSet(ValuesListMixin, ConcurrencyMixin, viewsets.ModelViewSet):
         "DELETE": "Only administrators may delete customers; set the customer inactive instead.",
     }
 
-    # "No limit" sorts above every limit, as on the list page (crm.models.NO_CREDIT_LIMIT_SORTS_AS).
     def get_queryset(self):
-        customers = Customer.objects.visible_to(self.request.user).select_related("owner")
+        customers = Customer.objects.visible_to(self.request.user)
         if self.action == "list":
-            customers = customers.with_credit_limit_sort()
+            # values() rows join the owner by themselves. "No limit" sorts above every
+            # limit, as on the list page (crm.models.NO_CREDIT_LIMIT_SORTS_AS), through an
+            # annotation only a sort by credit limit needs.
+            if "credit_limit" in self.request.query_params.get("ordering", ""):
+                customers = customers.with_credit_limit_sort()
+            return customers
+        customers = customers.select_related("owner")
         if self.action == "retrieve":
             customers = customers.prefetch_related("contacts")
         return customers
