@@ -31,7 +31,13 @@ class User(AbstractUser):
         ordering = ["first_name", "last_name", "username"]
 
     def __str__(self):
-        return self.get_full_name() or self.username
+        return self.display_name(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def display_name(first_name: str, last_name: str, username: str) -> str:
+        """How people see a user: the full name, or the username when it is blank.
+        A static method so lists reading `values()` rows name users the same way."""
+        return f"{first_name} {last_name}".strip() or username
 
     @cached_property
     def role_names(self) -> list[str]:

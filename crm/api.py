@@ -9,6 +9,7 @@ pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 
@@ -23,6 +24,8 @@ from .fields import CUSTOMER_FIELD_ORDER
 from .filters import ContactFilterSet, CustomerFilterSet
 from .models import Contact, Customer, owner_choices, terms_label
 from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
+
+User = get_user_model()
 
 
 class OwnerField(serializers.PrimaryKeyRelatedField):
@@ -47,11 +50,6 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         if request is None:
             return Customer.objects.none()
         return Customer.objects.visible_to(request.user)
-
-
-def user_name(first_name: str, last_name: str, username: str) -> str:
-    """str(user) from its columns: the full name, or the username when it is blank."""
-    return f"{first_name} {last_name}".strip() or username
 
 
 class CustomerContactSerializer(FastRepresentationMixin, serializers.ModelSerializer):
@@ -114,7 +112,7 @@ class CustomerSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializ
         row_sources = {
             "billing_name": RowSource(("legal_name", "name"), lambda legal_name, name: legal_name or name),
             "terms_label": RowSource(("payment_terms", "payment_days"), terms_label),
-            "owner_name": RowSource(("owner__first_name", "owner__last_name", "owner__username"), user_name),
+            "owner_name": RowSource(("owner__first_name", "owner__last_name", "owner__username"), User.display_name),
         }
 
     def get_owner_name(self, customer) -> str:
