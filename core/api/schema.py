@@ -17,6 +17,13 @@ DESCRIPTIONS = {
     "415": "The body is not `application/json`.",
     "429": "Too many requests; try again after `Retry-After` seconds.",
 }
+# Answered by the WSGI server (gunicorn's `limit_request_line`, 4,094 bytes by default)
+# or the proxy in front of it, before Django runs: a plain HTML page, not the error shape.
+URI_TOO_LONG = {
+    "description": "The URL (with its query string) is longer than the server accepts; "
+    "send fewer or shorter filter values.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 RETRY_AFTER = {
     "Retry-After": {"schema": {"type": "integer", "minimum": 0}, "description": "Seconds until a request may succeed."}
 }
@@ -49,6 +56,8 @@ def add_error_responses(result, generator, request, public):
                 )
             for code in codes:
                 responses.setdefault(code, {"description": DESCRIPTIONS[code], **ERROR_REF})
+            if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+                responses.setdefault("414", URI_TOO_LONG)
             responses["429"].setdefault("headers", RETRY_AFTER)
             for code, response in responses.items():
                 # Errors a view documents itself (e.g. a 409) share the shape too.
