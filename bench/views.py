@@ -13,7 +13,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from core.api.pagination import CursorPagination
-from crm.models import Customer, terms_label
+from crm.models import Customer, billing_name, terms_label
 
 COLUMNS = (
     "id",
@@ -51,7 +51,7 @@ def customer_list_baseline(request):
     for row in rows:
         username, first, last = row.pop("owner__username"), row.pop("owner__first_name"), row.pop("owner__last_name")
         row["url"] = f"{url_prefix}{row['id']}/"
-        row["billing_name"] = row["legal_name"] or row["name"]
+        row["billing_name"] = billing_name(row["legal_name"], row["name"])
         row["terms_label"] = terms_label(row["payment_terms"], row["payment_days"])
         row["owner"] = row.pop("owner_id")
         row["owner_name"] = f"{first} {last}".strip() or username

@@ -22,7 +22,7 @@ from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 from . import services
 from .fields import CUSTOMER_FIELD_ORDER
 from .filters import ContactFilterSet, CustomerFilterSet
-from .models import Contact, Customer, owner_choices, terms_label
+from .models import Contact, Customer, billing_name, owner_choices, terms_label
 from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
 
 User = get_user_model()
@@ -110,7 +110,7 @@ class CustomerSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializ
         # The list reads values() rows (core.api.rows): the derived fields from the
         # columns they are derived from, as the model and User.__str__ derive them.
         row_sources = {
-            "billing_name": RowSource(("legal_name", "name"), lambda legal_name, name: legal_name or name),
+            "billing_name": RowSource(("legal_name", "name"), billing_name),
             "terms_label": RowSource(("payment_terms", "payment_days"), terms_label),
             "owner_name": RowSource(("owner__first_name", "owner__last_name", "owner__username"), User.display_name),
         }

@@ -72,6 +72,11 @@ class PaymentTerms(models.TextChoices):
     END_OF_MONTH = "eom", "End of month + N days"
 
 
+def billing_name(legal_name: str, name: str) -> str:
+    """The name invoices carry: the legal name, or the everyday name when it is blank."""
+    return legal_name or name
+
+
 def terms_label(terms: str, days: int) -> str:
     """Terms as people say them: "Net 30", "End of month + 15", "Due on receipt"."""
     if terms == PaymentTerms.END_OF_MONTH:
@@ -246,7 +251,7 @@ class Customer(models.Model):
 
     @property
     def billing_name(self) -> str:
-        return self.legal_name or self.name
+        return billing_name(self.legal_name, self.name)
 
     @property
     def billing_address_lines(self) -> list[str]:
