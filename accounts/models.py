@@ -25,6 +25,14 @@ class User(AbstractUser):
     What they may do comes from their role, a Django group (see accounts.roles).
     """
 
+    # How dates, numbers and money read for this person, and the clock they live by.
+    # Blank means "not chosen": the browser's Accept-Language, then the company's
+    # settings (COMPANY_LOCALE, TIME_ZONE). Choices: settings.FORMAT_LOCALES, zoneinfo.
+    locale = models.CharField("language and format", max_length=16, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    # The optional columns each list shows for this person: {"crm.customer": ["city", "phone"]}.
+    list_columns = models.JSONField(default=dict, blank=True)
+
     objects = UserManager()
 
     class Meta:

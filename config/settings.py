@@ -187,7 +187,30 @@ PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", def
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The company's clock and format: what a user who has chosen none (and whose
+# browser names no supported locale) sees.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+COMPANY_LOCALE = env.str("COMPANY_LOCALE", default="en-GB")
+# The formats a user may choose (Babel locale identifiers, with a BCP 47 hyphen):
+# dates, grouping and decimal mark follow them; the interface text stays English.
+FORMAT_LOCALES = [
+    "en-US",
+    "en-GB",
+    "en-IE",
+    "de-DE",
+    "de-AT",
+    "de-CH",
+    "fr-FR",
+    "fr-BE",
+    "nl-NL",
+    "es-ES",
+    "it-IT",
+    "pt-PT",
+    "pl-PL",
+    "sv-SE",
+    "da-DK",
+    "fi-FI",
+]
 USE_I18N = True
 USE_TZ = True
 

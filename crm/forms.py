@@ -14,16 +14,15 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import SALES_ROLES
+from core.icons import icon
 
 from .models import Contact, Customer, owner_choices
 from .permissions import CUSTOMER_FIELDS
 
 
-def _section(title: str, icon: str, *rows) -> Div:
+def _section(title: str, icon_name: str, *rows) -> Div:
     return Div(
-        HTML(
-            f'<h2 class="card-header h6 mb-0"><i class="fa-solid {icon} fa-fw me-1" aria-hidden="true"></i>{title}</h2>'
-        ),
+        HTML(f'<h2 class="card-header h6 mb-0">{icon(icon_name, "icon-fw me-1")}{title}</h2>'),
         Div(*rows, css_class="card-body"),
         css_class="card form-section mb-3",
     )
@@ -77,14 +76,14 @@ class CustomerForm(forms.ModelForm):
         helper.layout = Layout(
             _section(
                 "General",
-                "fa-building",
+                "building",
                 Row(Column("name", css_class="col-md-8"), Column("status", css_class="col-md-4")),
                 Row(Column("email"), Column("phone")),
                 Row(Column("owner", css_class="col-md-6")),
             ),
             _section(
                 "Billing",
-                "fa-file-invoice",
+                "file-invoice",
                 Row(Column("legal_name", css_class="col-md-8"), Column("tax_id", css_class="col-md-4")),
                 Row(Column("address_line1"), Column("address_line2")),
                 Row(
@@ -101,7 +100,7 @@ class CustomerForm(forms.ModelForm):
             ),
             _section(
                 "Credit",
-                "fa-scale-balanced",
+                "scale-balanced",
                 Row(Column(AppendedText("credit_limit", currency, css_class="text-end"), css_class="col-md-6")),
             ),
         )

@@ -3,11 +3,12 @@
 {{ invoice.total|money:invoice.currency }}   → 1,234.50 EUR (currency in a span)
 {{ amount|amount }}                          → 1,234.50
 {{ customer|status_badge }}                  → the coloured status pill
+{% icon "building" %}                        → an icon of the sprite (core.icons)
 """
 
 from django import template
 
-from core import badges, money
+from core import badges, icons, money
 
 register = template.Library()
 
@@ -27,3 +28,8 @@ def amount_filter(amount):
 @register.filter(name="status_badge")
 def status_badge_filter(record, field: str = "status"):
     return badges.status_badge(record, field)
+
+
+@register.simple_tag(name="icon")
+def icon_tag(name: str, css_class: str = "", label: str = ""):
+    return icons.icon(name, css_class, label)

@@ -1,6 +1,5 @@
 """Static files: only what pages use is collected, and tests never index a collected STATIC_ROOT."""
 
-import re
 from pathlib import Path
 
 from django.conf import settings
@@ -9,11 +8,9 @@ from django.test import override_settings
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 import config.settings
+from core.icons import icon, sprite_icons, used_icons
 
 BASE = Path(settings.BASE_DIR)
-ICONS_CSS = BASE / "static" / "icons" / "icons.css"
-# Font Awesome's helper classes, not icons.
-HELPERS = {"fa-solid", "fa-fw", "fa-2x"}
 
 
 def whitenoise_files() -> int:
@@ -31,22 +28,23 @@ def test_tests_run_against_an_empty_static_root(tmp_path):
         assert whitenoise_files() == 5
 
 
-def used_icon_classes() -> set[str]:
+def test_every_icon_the_code_uses_is_in_the_sprite():
+    used = used_icons()
+    assert "house" in used  # the scan finds the navigation's icons
+    missing = used - sprite_icons()
+    assert not missing, f"run `manage.py build_icons --source <Font Awesome svgs/solid>`: {sorted(missing)} are missing"
+
+
+def test_no_page_uses_the_old_icon_font():
     sources = [*BASE.glob("templates/**/*.html"), *BASE.glob("*/templates/**/*.html"), *BASE.glob("*/*.py")]
-    used = set()
-    for path in sources:
-        if ".venv" in path.parts:
-            continue
-        used |= set(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(encoding="utf-8")))
-    return used
+    offenders = [str(p) for p in sources if ".venv" not in p.parts and "fa-solid" in p.read_text(encoding="utf-8")]
+    assert not offenders, 'use {% icon "name" %} (core.icons): ' + ", ".join(offenders)
 
 
-def test_every_icon_a_page_uses_is_in_the_icon_subset():
-    css = ICONS_CSS.read_text()
-    defined = set(re.findall(r"\.(fa-[a-z0-9-]+)::before", css)) | {h for h in HELPERS if f".{h}{{" in css}
-    used = used_icon_classes()
-    assert "fa-house" in used  # the scan finds the navigation's icons
-    assert used <= defined, f"add these icons to {ICONS_CSS.relative_to(BASE)}: {sorted(used - defined)}"
+def test_icon_markup_hides_decoration_and_names_meaningful_icons():
+    assert 'aria-hidden="true"' in icon("house")
+    labelled = icon("trash", label="Delete Ada")
+    assert 'role="img"' in labelled and 'aria-label="Delete Ada"' in labelled and "aria-hidden" not in labelled
 
 
 def test_only_what_pages_use_is_collected():
