@@ -8,6 +8,9 @@ from .models import ApiToken, User
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role_list", "is_active")
     list_filter = ("groups", "is_active", "is_staff", "is_superuser")
+    # A value the middleware does not know falls back to the company's default with a
+    # message to the user (core.middleware.UserFormatMiddleware), so nothing here can lock anyone out.
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Format and time zone", {"fields": ("locale", "time_zone")}))
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")

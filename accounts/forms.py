@@ -1,8 +1,11 @@
-"""Forms of the accounts pages: password reset by email and API tokens."""
+"""Forms of the accounts pages: password reset by email, API tokens and preferences."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.template import loader
+
+from core import formats
 
 from .models import ApiToken
 from .tasks import send_email
@@ -46,3 +49,30 @@ class ApiTokenForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Read-only keys get 403 on any change. Give write access only to integrations that need it.",
     )
+
+
+class PreferencesForm(forms.Form):
+    """A person's format and time zone. Each format is shown in its own language with
+    a sample ("Deutsch (Deutschland) — 04.12.2026 · 1.234,56") so people recognise it."""
+
+    locale = forms.ChoiceField(
+        label="Language and format",
+        required=False,
+        help_text="How dates, times and amounts read for you. The interface stays in English.",
+        error_messages={"invalid_choice": "Choose one of the listed formats."},
+    )
+    time_zone = forms.ChoiceField(
+        required=False,
+        help_text="Times are shown in this zone.",
+        error_messages={"invalid_choice": "Choose one of the listed time zones, e.g. Europe/Berlin."},
+    )
+
+    def __init__(self, *args, browser_locale: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        automatic = f"Automatic — from your browser (currently: {formats.describe(browser_locale)})"
+        self.fields["locale"].choices = [("", automatic)] + [
+            (name, formats.describe(name)) for name in settings.FORMAT_LOCALES
+        ]
+        self.fields["time_zone"].choices = [("", f"Company default ({settings.TIME_ZONE})")] + [
+            (name, name.replace("_", " ")) for name in sorted(formats.time_zones())
+        ]

@@ -1,9 +1,11 @@
-"""Operations on users' API tokens, and the limit on password-reset mail."""
+"""Operations on users' API tokens and preferences, and the limit on password-reset mail."""
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from core import formats
 from core.ratelimit import hit
 
 from .models import ApiToken, User
@@ -51,3 +53,22 @@ def count_password_reset_request(*, email: str, client: str | None) -> bool:
         window=PASSWORD_RESET_WINDOW,
     )
     return per_email and per_client
+
+
+def update_preferences(*, user: User, by: User, locale: str, time_zone: str) -> User:
+    """Set how dates and numbers read for `user` (a FORMAT_LOCALES id, "" for the
+    browser's) and their clock (an IANA zone, "" for the company's).
+
+    People set their own; an administrator changes someone else's in the admin.
+    Unknown values are refused here too, not only by the form, so the API or a
+    command cannot store one either.
+    """
+    if by.pk != user.pk:
+        raise PermissionDenied("People change only their own preferences.")
+    if locale and formats.offered_locale(locale) != locale:
+        raise ValueError(f"Unknown format {locale!r}; use one of {', '.join(settings.FORMAT_LOCALES)}.")
+    if time_zone and not formats.valid_time_zone(time_zone):
+        raise ValueError(f"Unknown time zone {time_zone!r}.")
+    user.locale, user.time_zone = locale, time_zone
+    user.save(update_fields=["locale", "time_zone"])
+    return user

@@ -18,6 +18,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("account/preferences/", views.preferences, name="preferences"),
     path("account/tokens/", views.token_list, name="token_list"),
     path("account/tokens/new/", views.token_create, name="token_create"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),

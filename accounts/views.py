@@ -6,6 +6,7 @@ marks the signed-out ones (login, password reset) `login_not_required`.
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -13,11 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core import formats
 from core.client_ip import client_ip
 
-from .forms import ApiTokenForm, PasswordResetForm
+from .forms import ApiTokenForm, PasswordResetForm, PreferencesForm
 from .models import ApiToken
-from .services import count_password_reset_request, create_api_token, revoke_api_token
+from .services import count_password_reset_request, create_api_token, revoke_api_token, update_preferences
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +91,29 @@ def token_revoke(request, pk: int):
     else:
         messages.info(request, f"“{token.name}” was already revoked.")
     return redirect("token_list")
+
+
+def preferences(request):
+    """The signed-in person's format and time zone; there is no one else's to open."""
+    user = request.user
+    browser_locale = formats.negotiate(request.headers.get("Accept-Language", "")) or formats.company_locale()
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"locale": user.locale, "time_zone": user.time_zone},
+        browser_locale=browser_locale,
+    )
+    if form.is_valid():
+        try:
+            update_preferences(user=user, by=user, **form.cleaned_data)
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            chosen = form.cleaned_data
+            messages.success(
+                request,
+                f"Preferences saved: {formats.describe(chosen['locale'] or browser_locale)}, "
+                f"times in {chosen['time_zone'] or settings.TIME_ZONE}.",
+            )
+            return redirect("preferences")
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/preferences.html", {"form": form}, status=status)

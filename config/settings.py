@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: a stored format it does not know is told to the user (core.formats).
+    "core.middleware.UserFormatMiddleware",
     "core.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -187,6 +189,10 @@ PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", def
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The interface is English for everyone; only formats follow the user (core.formats).
+# Without this, LocaleMiddleware would switch Django's own texts (form errors, the
+# admin) and its number formats to the browser's language.
+LANGUAGES = [("en", "English")]
 # The company's clock and format: what a user who has chosen none (and whose
 # browser names no supported locale) sees.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

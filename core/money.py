@@ -1,7 +1,9 @@
-"""Money as Concord shows it: one format for lists, record pages, CSV and documents.
+"""Money as Concord shows it: in the reader's format on pages, plain in CSV and files.
 
-Amounts are Decimals stored with two places, so nothing is rounded here: a value
-with more places is a bug upstream, not something to hide in the display.
+Amounts are Decimals stored with two places. On a page they read in the active
+format locale (core.formats): "12,345.50" for en-GB, "12.345,50" for de-DE, with
+the ISO currency code after the number in every locale so right-aligned columns
+line up. CSV, the API and other machine-read output use plain_amount.
 """
 
 from decimal import Decimal
@@ -9,13 +11,13 @@ from decimal import Decimal
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core import formats
+
 
 def format_amount(amount: Decimal | int) -> str:
-    """Decimal("12345.5") → "12,345.50": two places, thousands grouped.
-
-    Python's own Decimal formatting rather than floatformat: it runs for every row
-    of a list, and it never passes through a float."""
-    return f"{amount:,.2f}"
+    """Decimal("12345.5") → "12,345.50" (en-GB) or "12.345,50" (de-DE): two places,
+    thousands grouped, in the active format locale. Never through a float."""
+    return formats.format_number(amount, 2)
 
 
 def plain_amount(amount: Decimal | int | None) -> str:

@@ -14,6 +14,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import SALES_ROLES
+from core.forms import MoneyField
 from core.icons import icon
 
 from .models import Contact, Customer, owner_choices
@@ -45,7 +46,7 @@ class CustomerForm(forms.ModelForm):
         model = Customer
         fields = list(CUSTOMER_FIELDS.fields)
         labels = {"payment_days": "Days", "credit_limit": "Credit limit"}
-        widgets = {"credit_limit": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"})}
+        field_classes = {"credit_limit": MoneyField}  # typed and shown in the user's format
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,14 +2,12 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils import dateformat
-from django.utils.formats import get_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
 
 from core.badges import status_badge
+from core.formats import format_date
 from core.money import format_money
 from core.tables import FastRowsTable
 
@@ -49,10 +47,6 @@ class CustomerTable(FastRowsTable):
         # One reverse() per table, not per row: the record links differ only by id.
         return reverse("crm:customer_detail", args=[0]).replace("/0/", "/{}/")
 
-    @cached_property
-    def _date_format(self) -> str:
-        return get_format("SHORT_DATE_FORMAT")
-
     def render_name(self, value, record):
         details = " · ".join(part for part in (record.tax_id, record.email) if part)
         return format_html(
@@ -69,7 +63,7 @@ class CustomerTable(FastRowsTable):
         return record.terms_label
 
     def render_updated_at(self, value, record):
-        return dateformat.format(localtime(value), self._date_format)
+        return format_date(value)  # the user's format and time zone (core.formats)
 
     def order_credit_limit(self, queryset, is_descending):
         # "No limit" sorts above every limit, as in the API (Customer.objects.with_credit_limit_sort).

@@ -1,28 +1,103 @@
 """Template filters of the shared kit: `{% load concord %}`.
 
-{{ invoice.total|money:invoice.currency }}   → 1,234.50 EUR (currency in a span)
-{{ amount|amount }}                          → 1,234.50
+Dates, times, numbers and money read in the user's format (core.formats). Django's
+own `|date`, `|time`, `naturaltime`, `intcomma` and `floatformat` would bypass it;
+tests/core/test_formats_guard.py keeps them out of the templates.
+
+{{ invoice.total|money:invoice.currency }}   → 1,234.50 EUR / 1.234,50 EUR (currency in a span)
+{{ amount|amount }}                          → 1,234.50 / 1.234,50
+{{ count|number }}  {{ rate|number:1 }}      → 1,234 / 1.234   12.5 / 12,5
+{{ day|local_date }}                         → Dec 4, 2026 / 4 Dec 2026 / 04.12.2026
+{{ moment|local_datetime }}                  → 4 Dec 2026, 17:31 (the user's time zone)
+{{ moment|local_time }}                      → 17:31 / 5:31 PM
+{{ moment|relative }}                        → <time …>3 minutes ago</time>, exact time on hover and focus
 {{ customer|status_badge }}                  → the coloured status pill
 {% icon "building" %}                        → an icon of the sprite (core.icons)
 """
 
-from django import template
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
-from core import badges, icons, money
+from django import template
+from django.utils.html import format_html
+
+from core import badges, formats, icons, money
 
 register = template.Library()
 
 
+def _decimal(value) -> Decimal | None:
+    """A number a template hands over (Decimal, int, float or digits), or None."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return number if number.is_finite() else None
+
+
 @register.filter(name="money")
 def money_filter(amount, currency: str = ""):
-    if amount is None or amount == "":
+    number = _decimal(amount)
+    if number is None:
         return ""
-    return money.format_money(amount, currency) if currency else money.format_amount(amount)
+    return money.format_money(number, currency) if currency else money.format_amount(number)
 
 
 @register.filter(name="amount")
 def amount_filter(amount):
-    return "" if amount is None or amount == "" else money.format_amount(amount)
+    number = _decimal(amount)
+    return "" if number is None else money.format_amount(number)
+
+
+@register.filter(name="number")
+def number_filter(value, decimal_places=None):
+    number = _decimal(value)
+    if number is None:
+        return ""
+    try:
+        places = None if decimal_places in (None, "") else int(decimal_places)
+    except ValueError:
+        places = None
+    return formats.format_number(number, places)
+
+
+@register.filter(name="local_date")
+def local_date_filter(value):
+    return formats.format_date(value) if isinstance(value, date) else ""
+
+
+@register.filter(name="local_datetime")
+def local_datetime_filter(value):
+    if isinstance(value, datetime):
+        return formats.format_datetime(value)
+    return formats.format_date(value) if isinstance(value, date) else ""
+
+
+@register.filter(name="local_time")
+def local_time_filter(value):
+    return formats.format_time(value) if isinstance(value, datetime) else ""
+
+
+@register.filter(name="relative")
+def relative_filter(value):
+    """ "3 minutes ago", with the exact local date-time a hover or a keyboard focus
+    away (WCAG 2.2: 1.4.13 content on hover or focus, 2.1.1 keyboard).
+
+    The exact time is text inside the <time> element, so screen readers read both,
+    shown as a tooltip by CSS on :hover and :focus (concord.css: hoverable, since it
+    is part of the element hovered) and dismissed with Escape (concord.js). The
+    element takes focus (tabindex) so keyboard users reach the tooltip too."""
+    if not isinstance(value, datetime):
+        return ""
+    return format_html(
+        '<time class="relative-time" datetime="{}" tabindex="0">{}'
+        '<span class="relative-time-exact"><span class="visually-hidden">, </span>{}</span></time>',
+        value.isoformat(timespec="seconds"),
+        formats.format_relative(value),
+        formats.format_datetime(value),
+    )
 
 
 @register.filter(name="status_badge")

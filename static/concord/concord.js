@@ -85,3 +85,19 @@ document.addEventListener("keydown", (event) => {
     cancel.click();
   }
 });
+
+// Escape hides the exact-time tooltip of a relative time ({{ moment|relative }}) without
+// moving focus or the pointer (WCAG 2.2, 1.4.13: dismissible); it shows again on the next
+// hover or focus.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  document.querySelectorAll(".relative-time:is(:hover, :focus)").forEach((time) => {
+    time.classList.add("tooltip-dismissed");
+  });
+});
+["mouseout", "focusout"].forEach((type) => {
+  document.addEventListener(type, (event) => {
+    const time = event.target.closest && event.target.closest(".relative-time.tooltip-dismissed");
+    if (time && !time.contains(event.relatedTarget)) time.classList.remove("tooltip-dismissed");
+  });
+});
