@@ -217,6 +217,9 @@ FORMAT_LOCALES = [
     "da-DK",
     "fi-FI",
 ]
+# Machine-read answers keep the company's clock and plain formats whoever asks:
+# the API's date-times and its `updated_since` filter never depend on a user's settings.
+FORMAT_EXEMPT_PATHS = ["/api/"]
 USE_I18N = True
 USE_TZ = True
 

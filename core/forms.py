@@ -30,10 +30,10 @@ class MoneyField(forms.DecimalField):
     widget = MoneyInput
 
     def to_python(self, value):
-        if value in self.empty_values:
-            return None
         if isinstance(value, Decimal | int) and not isinstance(value, bool):
             return Decimal(value)  # an initial value (a disabled field), not something typed
+        if value in self.empty_values or not str(value).strip():
+            return None
         try:
             return formats.parse_number(str(value))
         except ValueError:

@@ -42,6 +42,9 @@ class UserFormatMiddleware:
     A stored value Concord does not know (typed in the admin, or left by an older
     version) falls back to the company's default and says so once per session. It
     only changes how dates and numbers read, never what anyone may see or do.
+
+    Paths in settings.FORMAT_EXEMPT_PATHS (the API) are left in the company's
+    format and clock: what a machine reads must not depend on who asked.
     """
 
     NOTED = "format_fallback_noted"  # the session remembers which bad values it has told about
@@ -50,6 +53,8 @@ class UserFormatMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info.startswith(tuple(settings.FORMAT_EXEMPT_PATHS)):
+            return self.get_response(request)  # the company's format and clock (core.formats)
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
         chosen_locale = str(getattr(user, "locale", "") or "") if signed_in else ""

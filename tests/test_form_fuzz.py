@@ -230,6 +230,7 @@ FORM_PAGES = {
     "password_reset",
     "password_reset_confirm",
     "token_list",
+    "preferences",
     "crm:customer_list",
     "crm:customer_create",
     "crm:customer_edit",
