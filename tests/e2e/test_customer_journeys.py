@@ -166,7 +166,7 @@ def test_a_clerk_sees_the_credit_limit_but_changes_only_the_terms(
     expect(page.get_by_label("Legal name")).to_be_focused()  # the first field a clerk may change
     credit = page.get_by_label("Credit limit")
     expect(credit).to_be_disabled()
-    expect(credit).to_have_value("25000.00")
+    expect(credit).to_have_value("25,000.00")  # grouped like the rest of the app (core.forms.MoneyField)
     expect(page.get_by_text("Only finance managers change credit limits.")).to_be_visible()
     expect(page.get_by_label("Name*")).to_be_disabled()
     page.get_by_label("Payment terms*").select_option(label="End of month + N days")
