@@ -67,16 +67,30 @@ def track_changes(model: type[Model]) -> None:
     post_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid + ":delete")
 
 
-def cached_result(queryset: QuerySet, name: str, compute: Callable[[], object], timeout: int = TIMEOUT):
-    """`compute()`'s result for this queryset, cached until its model changes."""
+def _result_key(queryset: QuerySet, name: str) -> str | None:
+    """The cache key of `name` over this queryset; None when the queryset reads nothing."""
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:  # .none(): nothing to read, nothing worth caching
-        return compute()
+        return None
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
-    key = f"core:result:{queryset.model._meta.label_lower}:{name}:{generation(queryset.model)}:{digest}"
+    return f"core:result:{queryset.model._meta.label_lower}:{name}:{generation(queryset.model)}:{digest}"
+
+
+def cached_result(queryset: QuerySet, name: str, compute: Callable[[], object], timeout: int = TIMEOUT):
+    """`compute()`'s result for this queryset, cached until its model changes."""
+    key = _result_key(queryset, name)
+    if key is None:
+        return compute()
     result = cache.get(key)
     if result is None:
         result = compute()
         cache.set(key, result, timeout)
     return result
+
+
+def peek_result(queryset: QuerySet, name: str):
+    """What `cached_result(queryset, name, …)` holds now, or None: a page shows a
+    cached figure at once and asks for it later only when it is not there."""
+    key = _result_key(queryset, name)
+    return None if key is None else cache.get(key)

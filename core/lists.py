@@ -1,12 +1,17 @@
-"""What every list page does with a page number or filters it cannot use.
+"""What every list page shares beyond its table (core.tables).
 
 A list never answers a hand-edited URL with an error page: a page that does not
 exist shows the first page with a notice, and an invalid filter is shown as an
-error on that filter instead of as "nothing matches".
+error on that filter instead of as "nothing matches". A list remembers how it was
+left, so the breadcrumb of a record leads back to the same filters, and shows the
+optional columns each person chose (ListPageMixin).
 """
 
 from django import forms
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
 
 
 def missing_page_notice(request: HttpRequest, table) -> str:
@@ -42,3 +47,87 @@ def mark_invalid_filters(form: forms.Form, *, always_shown: tuple[str, ...]) -> 
         elif name not in always_shown:
             field.widget.attrs.setdefault("class", "form-control")
     return shown
+
+
+# --- Coming back to a list as it was left -------------------------------------------
+# Parameters that ask for another answer than the page itself; never remembered.
+_NOT_REMEMBERED = ("_part", "_export")
+# A querystring longer than this is not worth a session write (nobody picks that many filters).
+_MAX_REMEMBERED = 1000
+
+
+def remember_list_query(request: HttpRequest, key: str) -> None:
+    """Keep the list's querystring (filters, search, sort, page) in the session under
+    `key` (the list's URL name), so links back to the list (`{% list_url key %}`)
+    return to it as it was left. The session is written only when it changed."""
+    params = request.GET.copy()
+    for name in _NOT_REMEMBERED:
+        params.pop(name, None)
+    query = params.urlencode()
+    if len(query) > _MAX_REMEMBERED:
+        return
+    remembered = request.session.get("list_queries", {})
+    if remembered.get(key, "") != query:
+        request.session["list_queries"] = {**remembered, key: query}
+
+
+def list_url(request: HttpRequest | None, key: str) -> str:
+    """The list's URL with the querystring it was last shown with in this session."""
+    url = reverse(key)
+    query = request.session.get("list_queries", {}).get(key, "") if request is not None else ""
+    return f"{url}?{query}" if query else url
+
+
+# --- Optional columns -------------------------------------------------------------
+
+
+def save_list_columns(*, user, table_class, columns: list[str]) -> list[str]:
+    """Remember which optional columns of `table_class` the user wants to see. Names
+    the table does not offer are ignored (a hand-made request, a column since
+    removed); returns the columns now chosen."""
+    chosen = [name for name in table_class.optional_columns if name in columns]
+    user.list_columns = {**(user.list_columns or {}), table_class.columns_key: chosen}
+    user.save(update_fields=["list_columns"])
+    return chosen
+
+
+class ListPageMixin:
+    """What every list page does besides its own filters (with SingleTableMixin and
+    django-filter's FilterView):
+
+    - remembers its querystring for the way back (`list_key`, its URL name);
+    - shows the optional columns the user chose, and saves a new choice posted by
+      the column chooser (`core/list_columns.html`), then shows the list again."""
+
+    list_key = ""
+
+    def get(self, request, *args, **kwargs):
+        remember_list_query(request, self.list_key)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        save_list_columns(user=request.user, table_class=self.table_class, columns=request.POST.getlist("columns"))
+        return redirect(request.get_full_path())
+
+    @cached_property
+    def chosen_columns(self) -> list[str]:
+        return self.table_class.chosen_columns(self.request.user)
+
+    def get_table_data(self):
+        return self.table_class.prepare_queryset(super().get_table_data(), self.chosen_columns)
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "chosen_columns": self.chosen_columns}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["column_choices"] = [
+            (name, label, name in self.chosen_columns) for name, label in self.table_class.optional_column_labels()
+        ]
+        return context
+
+
+def active_filter_count(form: forms.Form, *, exclude: tuple[str, ...] = ()) -> int:
+    """How many filters of the bar are set: "Filters (2)" on the button that opens
+    the bar on a phone."""
+    return sum(1 for name in form.fields if name not in exclude and form[name].data not in (None, "", []))

@@ -16,9 +16,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2.paginators import LazyPaginator
 from django_tables2.rows import BoundPinnedRow
-from django_tables2.utils import Accessor, signature
+from django_tables2.utils import Accessor, call_with_appropriate, signature
 
 MAX_PER_PAGE = 100
+# Bootstrap's classes for a cell shown from the md breakpoint (768 px) up.
+HIDDEN_ON_PHONES = "d-none d-md-table-cell"
 
 # The arguments django-tables2 may pass to a render_<name> method (BoundRow._optional_cell_arguments).
 _CELL_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
@@ -65,7 +67,55 @@ class FastRowsTable(tables.Table):
     `table.tbody` block: `Meta.template_name = "core/fast_table.html"`. Every
     subclass is checked against django-tables2's rendering by
     tests/core/test_fast_paths.py.
+
+    What every list gets from declaring three class attributes:
+
+    - `optional_columns`: columns shown only to people who chose them in the list's
+      column chooser (core.lists); the choice is kept per person in
+      `User.list_columns[columns_key]`. Pass the chosen names as `chosen_columns=`;
+      the others are left out of the table (and out of its query, see
+      `prepare_queryset`).
+    - `phone_columns`: the few columns a phone shows (below 768 px); the others get
+      HIDDEN_ON_PHONES, so a list reads without scrolling sideways. Empty: all.
     """
+
+    optional_columns: tuple[str, ...] = ()
+    phone_columns: tuple[str, ...] = ()
+    columns_key = ""  # e.g. "crm.customer"
+
+    def __init__(self, *args, chosen_columns=(), **kwargs):
+        left_out = [name for name in self.optional_columns if name not in chosen_columns]
+        if left_out:
+            kwargs["exclude"] = (*(kwargs.get("exclude") or self._meta.exclude or ()), *left_out)
+        super().__init__(*args, **kwargs)
+        if self.phone_columns:
+            for bound in self.columns:
+                if bound.name not in self.phone_columns:
+                    _hide_on_phones(self, bound.column)
+
+    @classmethod
+    def chosen_columns(cls, user) -> list[str]:
+        """The optional columns `user` chose for this list, in the table's order;
+        names the table does not offer (a column since removed, a hand-made value)
+        are ignored."""
+        saved = (getattr(user, "list_columns", None) or {}).get(cls.columns_key) if cls.columns_key else None
+        if not isinstance(saved, list):
+            return []
+        return [name for name in cls.optional_columns if name in saved]
+
+    @classmethod
+    def optional_column_labels(cls) -> list[tuple[str, str]]:
+        """(name, label) of each optional column, for the column chooser."""
+        return [
+            (name, str(cls.base_columns[name].verbose_name or name.replace("_", " ").capitalize()))
+            for name in cls.optional_columns
+        ]
+
+    @classmethod
+    def prepare_queryset(cls, queryset, chosen_columns):
+        """The rows' queryset with whatever the chosen optional columns read beyond
+        the row (an annotation, a join): one query for the page whichever are shown."""
+        return queryset
 
     def rendered_rows(self):
         context = Context(autoescape=True)
@@ -78,6 +128,25 @@ class FastRowsTable(tables.Table):
                 cells = [plan.cell(row, context) for plan in plans]
             attrs = f'class="{row.get_even_odd_css_class()}"' if plain_rows else row.attrs.as_html()
             yield mark_safe(f"<tr {attrs}>" + "".join(cells) + "</tr>")  # noqa: S308 -- cells are escaped
+
+
+def _hide_on_phones(table: tables.Table, column: tables.Column) -> None:
+    """Add HIDDEN_ON_PHONES to a column's header and cells (this table's copy of the
+    column: django-tables2 copies the declared columns for every table)."""
+    merged = {**dict(table.attrs), **dict(column.attrs)}
+    cell = merged.get("cell", {})
+    attrs = dict(column.attrs)
+    for part in ("th", "td"):
+        part_attrs = dict(merged.get(part, cell))
+        existing = part_attrs.get("class", "")
+        if callable(existing):
+            part_attrs["class"] = lambda existing=existing, **kwargs: (
+                f"{call_with_appropriate(existing, kwargs) or ''} {HIDDEN_ON_PHONES}".strip()
+            )
+        else:
+            part_attrs["class"] = f"{existing} {HIDDEN_ON_PHONES}".strip()
+        attrs[part] = part_attrs
+    column.attrs = attrs
 
 
 class _CellPlan:

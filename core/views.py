@@ -1,4 +1,4 @@
-"""Health check and error pages. API paths get JSON errors of the shared shape."""
+"""Health check, the global search page and error pages. API paths get JSON errors of the shared shape."""
 
 import logging
 
@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core import search as global_search
 from core.api.errors import error_body
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,22 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": results}, status=200 if healthy else 503
     )
+
+
+@require_GET
+def search(request):
+    """The header's search box: every kind of record the user may read, grouped by
+    kind, with counts and a link to each kind's list filtered the same way. One match
+    is shown as a list too: jumping straight to it would hide that the search ran."""
+    raw = request.GET.get("q", "")
+    query = global_search.clean_query(raw)
+    context = {
+        "search_query": query,
+        "groups": global_search.search(request.user, query),
+        "shortened": len(" ".join(raw.split())) > global_search.MAX_QUERY_LENGTH,
+        "max_length": global_search.MAX_QUERY_LENGTH,
+    }
+    return render(request, "core/search.html", context)
 
 
 def _is_api(request) -> bool:

@@ -6,9 +6,13 @@ class CrmConfig(AppConfig):
     name = "crm"
 
     def ready(self):
+        from core import search as global_search
         from core.cache import track_changes
 
         from .models import Customer
+        from .search import CONTACTS, CUSTOMERS
 
         # The customer list's summary (count, credit totals) is cached per filter until a customer changes.
         track_changes(Customer)
+        global_search.register(CUSTOMERS)
+        global_search.register(CONTACTS)

@@ -4,6 +4,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.db import models
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
@@ -39,27 +40,44 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
         super().__init__(**kwargs)
 
 
+class BillingDetails(models.TextChoices):
+    INCOMPLETE = "incomplete", "Missing billing details"
+    COMPLETE = "complete", "Complete billing details"
+
+
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", help_text="Name, legal name, email or tax ID")
+    mine = BooleanFilter(method="owned_by_me", label="Mine", help_text="Only the customers you own")
     owner = django_filters.ModelChoiceFilter(queryset=lambda request: possible_owners())
     status = django_filters.ChoiceFilter(choices=Customer.Status.choices)
+    billing = django_filters.ChoiceFilter(
+        choices=BillingDetails.choices,
+        method="billing_details",
+        label="Billing details",
+        help_text="Missing: no tax ID or an incomplete address, so the customer cannot be invoiced yet",
+    )
     currency = django_filters.CharFilter()
     updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Customer
-        fields = ["q", "owner", "status", "currency", "updated_since"]
+        fields = ["q", "mine", "owner", "status", "billing", "currency", "updated_since"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
+        return queryset.search(value)
+
+    def owned_by_me(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(legal_name__icontains=value)
-            | Q(email__icontains=value)
-            | Q(tax_id__icontains=value.replace(" ", ""))
-        )
+        user = getattr(self.request, "user", None)
+        return queryset.owned_by(user) if user is not None and user.is_authenticated else queryset.none()
+
+    def billing_details(self, queryset, name, value):
+        if value == BillingDetails.INCOMPLETE:
+            return queryset.missing_billing_details()
+        if value == BillingDetails.COMPLETE:
+            return queryset.complete_billing_details()
+        return queryset
 
 
 class ContactFilterSet(django_filters.FilterSet):

@@ -17,6 +17,7 @@ from accounts.roles import SALES_ROLES
 from core.forms import MoneyField
 from core.icons import icon
 
+from .filters import BillingDetails
 from .models import Contact, Customer, owner_choices
 from .permissions import CUSTOMER_FIELDS
 
@@ -248,9 +249,12 @@ def prepare_filter_form(form: forms.Form) -> forms.Form:
     status = form.fields["status"]
     status.empty_label = "All statuses"
     status.choices = Customer.Status.choices  # re-set so the widget sees the new label
+    billing = form.fields["billing"]
+    billing.empty_label = "Any billing details"
+    billing.choices = BillingDetails.choices
     form.fields["q"].widget.input_type = "search"
     form.fields["q"].widget.attrs.update({"class": "form-control", "placeholder": "Name, legal name, email or tax ID"})
-    for name in ("owner", "status"):
+    for name in ("owner", "status", "billing"):
         field = form.fields[name]
         field.widget = FastSelect(attrs={"class": "form-select"}, choices=field.choices)
     return form

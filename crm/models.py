@@ -84,6 +84,11 @@ def terms_label(terms: str, days: int) -> str:
     return f"Net {days}" if days else "Due on receipt"
 
 
+# What an invoice needs and a customer may lack: the one definition of "cannot be
+# invoiced yet", used by the list's filter, the home pages and the record.
+MISSING_BILLING_DETAILS = Q(tax_id="") | Q(address_line1="") | Q(city="") | Q(country="")
+
+
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Customers a user may see. Every role reads every customer; a user with
@@ -94,6 +99,28 @@ class CustomerQuerySet(models.QuerySet):
 
     def owned_by(self, user):
         return self.filter(owner=user)
+
+    def search(self, text: str):
+        """Customers whose name, legal name, email or tax ID contain `text` (a tax ID
+        typed with spaces still matches): the list's search box and the global search."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(legal_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(tax_id__icontains=text.replace(" ", ""))
+        )
+
+    def with_primary_contact(self):
+        """Annotate `primary_contact_name` and `primary_contact_email` (None without a
+        primary contact), read in the same query as the customers."""
+        primary = Contact.objects.filter(customer=models.OuterRef("pk"), is_primary=True)
+        return self.annotate(
+            primary_contact_name=models.Subquery(primary.values("name")[:1]),
+            primary_contact_email=models.Subquery(primary.values("email")[:1]),
+        )
 
     def with_credit_limit_sort(self):
         """Annotate `credit_limit_sort`: the credit limit, "no limit" sorting as the
@@ -135,7 +162,11 @@ class CustomerQuerySet(models.QuerySet):
         )
 
     def missing_billing_details(self):
-        return self.filter(Q(tax_id="") | Q(address_line1="") | Q(city="") | Q(country=""))
+        """Customers that cannot be invoiced yet: no tax ID or an incomplete address."""
+        return self.filter(MISSING_BILLING_DETAILS)
+
+    def complete_billing_details(self):
+        return self.exclude(MISSING_BILLING_DETAILS)
 
 
 class Customer(models.Model):
@@ -275,6 +306,13 @@ class ContactQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Contacts of the customers a user may see."""
         return self.filter(customer__in=Customer.objects.visible_to(user))
+
+    def search(self, text: str):
+        """Contacts whose name, email or phone contain `text`."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(name__icontains=text) | Q(email__icontains=text) | Q(phone__icontains=text))
 
 
 class Contact(models.Model):

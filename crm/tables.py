@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django_countries import countries
 
 from core.badges import status_badge
 from core.formats import format_date
@@ -33,10 +34,36 @@ class CustomerTable(FastRowsTable):
     )
     # Not DateTimeColumn: that compiles a template for every cell.
     updated_at = tables.Column(verbose_name="Updated", attrs={"td": {"class": "text-nowrap"}})
+    # Optional columns, from the column chooser.
+    # empty_values=(): a customer with a country but no city still shows its country.
+    location = tables.Column(
+        accessor="city", verbose_name="City, country", order_by=("country", "city", "name"), empty_values=()
+    )
+    primary_contact = tables.Column(
+        accessor="primary_contact_name", verbose_name="Primary contact", order_by=("primary_contact_name", "name")
+    )
+    phone = tables.Column(verbose_name="Phone", orderable=False, attrs={"td": {"class": "text-nowrap"}})
+    created_at = tables.Column(verbose_name="Created", attrs={"td": {"class": "text-nowrap"}})
+
+    optional_columns = ("location", "primary_contact", "phone", "created_at")
+    phone_columns = ("name", "status")
+    columns_key = "crm.customer"
 
     class Meta:
         model = Customer
         fields = ("name", "owner", "status", "terms", "credit_limit", "updated_at")
+        sequence = (
+            "name",
+            "location",
+            "primary_contact",
+            "phone",
+            "owner",
+            "status",
+            "terms",
+            "credit_limit",
+            "created_at",
+            "updated_at",
+        )
         order_by = ("name",)
         attrs = {"class": "table table-hover align-middle mb-0 customer-table", "thead": {"class": "table-light"}}
         empty_text = None  # the page shows its own empty state, which says what to do
@@ -64,6 +91,25 @@ class CustomerTable(FastRowsTable):
 
     def render_updated_at(self, value, record):
         return format_date(value)  # the user's format and time zone (core.formats)
+
+    def render_created_at(self, value, record):
+        return format_date(value)
+
+    def render_location(self, value, record):
+        return ", ".join(part for part in (record.city, countries.name(record.country) or record.country) if part)
+
+    def render_primary_contact(self, value, record):
+        if not record.primary_contact_email:
+            return value
+        return format_html(
+            '{}<div class="small text-body-secondary text-truncate">{}</div>', value, record.primary_contact_email
+        )
+
+    @classmethod
+    def prepare_queryset(cls, queryset, chosen_columns):
+        if "primary_contact" in chosen_columns:
+            queryset = queryset.with_primary_contact()
+        return queryset
 
     def order_credit_limit(self, queryset, is_descending):
         # "No limit" sorts above every limit, as in the API (Customer.objects.with_credit_limit_sort).

@@ -25,14 +25,15 @@ from django_filters.views import FilterView
 from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
-from core.cache import cached_result
+from accounts.roles import SALES_ROLES
+from core.cache import cached_result, peek_result
 from core.concurrency import StaleVersion
-from core.lists import mark_invalid_filters, missing_page_notice
+from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
 from core.money import plain_amount
 from core.tables import CappedPaginator
 
 from .fields import customer_csv_columns
-from .filters import CustomerFilterSet
+from .filters import BillingDetails, CustomerFilterSet
 from .forms import ContactForm, CustomerForm, prepare_filter_form
 from .models import Contact, Customer
 from .permissions import CUSTOMER_FIELDS, can_create_customer, can_edit_contacts, can_edit_customer
@@ -40,7 +41,10 @@ from .services import create_contact, create_customer, delete_contact, update_co
 from .tables import CustomerTable
 
 DETAIL_TEMPLATE = "crm/customer_detail.html"
-FILTER_PARAMS = ("q", "owner", "status", "currency", "updated_since")
+FILTER_PARAMS = ("q", "mine", "owner", "status", "billing", "currency", "updated_since")
+# The filters of the bar that a phone folds away behind "Filters (n)"; search and
+# the All / Mine switch stay in view.
+FOLDED_FILTERS_EXCLUDE = ("q", "mine")
 
 # The CSV export: header → column read straight from the database (values_list),
 # so exporting 100,000 customers never builds 100,000 model instances.
@@ -83,10 +87,28 @@ class CustomerViewMixin(PermissionRequiredMixin):
         return Customer.objects.visible_to(self.request.user).select_related("owner")
 
 
-class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
-    """Customers with search, owner/status filters, sorting, pagination and a CSV
-    export (`?_export=csv`) of exactly the filtered, sorted set."""
+def customer_list_title(filters: dict) -> str:
+    """The list's heading and page title, saying what is listed: "Customers",
+    "My customers", "Active customers missing billing details", "Customers matching “acme”"."""
+    status = filters.get("status")
+    noun = f"{Customer.Status(status).label.lower()} customers" if status else "customers"
+    title = f"My {noun}" if filters.get("mine") else noun.capitalize()
+    if filters.get("billing") == BillingDetails.INCOMPLETE:
+        title += " missing billing details"
+    elif filters.get("billing") == BillingDetails.COMPLETE:
+        title += " with complete billing details"
+    query = (filters.get("q") or "").strip()
+    if query:
+        title += f" matching “{query}”"
+    return title
 
+
+class CustomerListView(CustomerViewMixin, ListPageMixin, SingleTableMixin, FilterView):
+    """Customers with search, an All / Mine switch, owner/status/billing filters,
+    optional columns, sorting, pagination and a CSV export (`?_export=csv`) of
+    exactly the filtered, sorted set."""
+
+    list_key = "crm:customer_list"
     filterset_class = CustomerFilterSet
     table_class = CustomerTable
     table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
@@ -105,8 +127,8 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
     def render_summary(self, queryset):
         """How many customers the filters find and the credit granted to them. Counting
         and summing 100,000 rows cost more than the rest of the page together, so the
-        page asks for them afterwards (htmx, on load) and pages through the table
-        without a COUNT (django-tables2's LazyPaginator)."""
+        page asks for them afterwards (htmx, on load) unless they are cached already,
+        and pages through the table without a COUNT (django-tables2's LazyPaginator)."""
         summary = cached_result(  # per filter, until a customer changes (core.cache)
             queryset,
             "summary",
@@ -128,11 +150,19 @@ class CustomerListView(CustomerViewMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = prepare_filter_form(context["filter"].form)
-        context["shown_filters"] = mark_invalid_filters(form, always_shown=("q", "owner", "status"))
+        filterset = context["filter"]
+        form = prepare_filter_form(filterset.form)
+        valid = filterset.is_valid()
+        context["shown_filters"] = mark_invalid_filters(form, always_shown=("q", "owner", "status", "billing"))
+        context["folded_filter_count"] = active_filter_count(form, exclude=FOLDED_FILTERS_EXCLUDE)
         context["page_notice"] = missing_page_notice(self.request, context["table"])
         context["is_filtered"] = self.is_filtered
         context["can_create"] = can_create_customer(self.request.user)
+        context["list_title"] = customer_list_title(form.cleaned_data if valid else {})
+        context["mine"] = valid and bool(form.cleaned_data.get("mine"))
+        context["offers_mine"] = self.request.user.has_role(*SALES_ROLES) or context["mine"]
+        # Shown in the page when cached (a warm page is one request), asked for afterwards otherwise.
+        context["summary"] = peek_result(filterset.qs, "summary") if valid else None
         return context
 
 

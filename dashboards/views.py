@@ -6,9 +6,11 @@ customers there are.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.shortcuts import render
+from django.urls import reverse
 
 from accounts.roles import ADMIN, FINANCE_ROLES, SALES_MANAGER, SALES_REP
 from crm.models import Customer
@@ -30,7 +32,16 @@ class CustomerDigest:
         return cls(count=customers.count(), latest=list(latest))
 
 
+def customer_list_url(**filters) -> str:
+    """The customer list filtered as a card's figure counts: the card's "See all"."""
+    url = reverse("crm:customer_list")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
 def home(request):
+    """Each role's work first: a rep their own customers and those of them that cannot
+    be invoiced yet; a sales manager the team's book by owner; finance the customers
+    missing billing details and the credit granted; an admin all of these."""
     user = request.user
     is_admin = user.is_superuser or user.has_role(ADMIN)
     customers = Customer.objects.visible_to(user)
@@ -39,15 +50,27 @@ def home(request):
         "can_create_customer": can_create_customer(user),
         # Sections a role does not get stay None, so the template leaves them out.
         "my_customers": None,
+        "my_incomplete": None,
         "owners": None,
         "missing_billing": None,
+        "credit_totals": None,
         "recent_customers": None,
+        "links": {
+            "mine": customer_list_url(mine=1),
+            "my_incomplete": customer_list_url(mine=1, billing="incomplete"),
+            "missing_billing": customer_list_url(billing="incomplete"),
+            "by_credit_limit": customer_list_url(sort="-credit_limit"),
+            "all": customer_list_url(),
+        },
     }
     if user.has_role(SALES_REP):
-        context["my_customers"] = CustomerDigest.of(customers.owned_by(user))
+        mine = customers.owned_by(user)
+        context["my_customers"] = CustomerDigest.of(mine)
+        context["my_incomplete"] = CustomerDigest.of(mine.missing_billing_details())
     if is_admin or user.has_role(SALES_MANAGER):
         context["owners"] = list(customers.owners_by_book_size()) if context["can_view_customers"] else []
     if is_admin or user.has_role(*FINANCE_ROLES):
         context["missing_billing"] = CustomerDigest.of(customers.missing_billing_details())
+        context["credit_totals"] = list(customers.credit_totals())
         context["recent_customers"] = list(customers.select_related("owner").order_by("-updated_at", "-id")[:LATEST])
     return render(request, "dashboards/home.html", context)

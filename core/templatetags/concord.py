@@ -13,6 +13,7 @@ tests/core/test_formats_guard.py keeps them out of the templates.
 {{ moment|relative }}                        → <time …>3 minutes ago</time>, exact time on hover and focus
 {{ customer|status_badge }}                  → the coloured status pill
 {% icon "building" %}                        → an icon of the sprite (core.icons)
+{% list_url "crm:customer_list" %}          → the list with the filters it was left with
 """
 
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.html import format_html
 
-from core import badges, formats, icons, money
+from core import badges, formats, icons, lists, money
 
 register = template.Library()
 
@@ -108,3 +109,10 @@ def status_badge_filter(record, field: str = "status"):
 @register.simple_tag(name="icon")
 def icon_tag(name: str, css_class: str = "", label: str = ""):
     return icons.icon(name, css_class, label)
+
+
+@register.simple_tag(name="list_url", takes_context=True)
+def list_url_tag(context, key: str):
+    """`{% list_url "crm:customer_list" %}`: the list as this person last left it
+    (its filters, search, sort and page; core.lists.remember_list_query)."""
+    return lists.list_url(context.get("request"), key)

@@ -13,42 +13,6 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// Autosubmit filter forms when a select is picked with the mouse. Keyboard users
-// step through options with the arrow keys (which fire "change" on a closed select
-// in Chromium), so for them the form is submitted on Enter or when they leave the field.
-const AUTOSUBMIT_SELECT = "form[data-autosubmit] select";
-document.addEventListener("keydown", (event) => {
-  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
-  if (!select) return;
-  if (event.key === "Enter") {
-    event.preventDefault();
-    select.form.requestSubmit();
-  } else if (event.key !== "Tab") {
-    select.dataset.keyboard = "1";
-  }
-});
-document.addEventListener("change", (event) => {
-  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
-  if (!select) return;
-  if (select.dataset.keyboard) {
-    select.dataset.pending = "1";
-  } else {
-    select.form.requestSubmit();
-  }
-});
-document.addEventListener("focusout", (event) => {
-  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
-  if (select && select.dataset.pending) {
-    delete select.dataset.pending;
-    select.form.requestSubmit();
-  }
-  if (select) delete select.dataset.keyboard;
-});
-document.addEventListener("mousedown", (event) => {
-  const select = event.target.closest && event.target.closest(AUTOSUBMIT_SELECT);
-  if (select) delete select.dataset.keyboard;
-});
-
 // Ask before a destructive POST: <form data-confirm="Revoke this key?">.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
@@ -99,5 +63,25 @@ document.addEventListener("keydown", (event) => {
   document.addEventListener(type, (event) => {
     const time = event.target.closest && event.target.closest(".relative-time.tooltip-dismissed");
     if (time && !time.contains(event.relatedTarget)) time.classList.remove("tooltip-dismissed");
+  });
+});
+
+/* === Lists === */
+// Filter bars submit only with their Apply button or Enter: never on blur or on an
+// arrow key in a select, so keyboard users can look through the options.
+
+// The column chooser (<details class="column-chooser">) closes like a menu: on Escape,
+// returning focus to its button, and on a click elsewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const chooser = event.target.closest && event.target.closest("details.column-chooser[open]");
+  if (chooser) {
+    chooser.open = false;
+    chooser.querySelector("summary").focus();
+  }
+});
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.column-chooser[open]").forEach((chooser) => {
+    if (!chooser.contains(event.target)) chooser.open = false;
   });
 });

@@ -79,7 +79,8 @@ def customers():
         if index % 2:
             ContactFactory(customer=customer, is_primary=False, phone="", job_title="")
     Customer.objects.filter(pk=rows[0].pk).update(updated_at=now, created_at=now - timedelta(days=400))
-    return list(Customer.objects.select_related("owner").prefetch_related("contacts").order_by("name", "id"))
+    customers = Customer.objects.select_related("owner").prefetch_related("contacts").with_primary_contact()
+    return list(customers.order_by("name", "id"))
 
 
 def contacts():
@@ -168,9 +169,16 @@ def normalise(html: str) -> str:
     return re.sub(r"\s+", " ", html).strip()
 
 
+def without_aria_sort(html: str) -> str:
+    """The header as django-tables2's template writes it: core/fast_table.html adds aria-sort."""
+    return re.sub(r' aria-sort="(ascending|descending)"', "", html)
+
+
 def render_table(table_class, rows, *, stock: bool) -> str:
+    """The table with every optional column shown, so those are checked too."""
     request = RequestFactory().get("/list/")
-    table = table_class(rows, **({"template_name": STOCK_TEMPLATE} if stock else {}))
+    options = {"chosen_columns": table_class.optional_columns}
+    table = table_class(rows, **options, **({"template_name": STOCK_TEMPLATE} if stock else {}))
     RequestConfig(request, paginate={"per_page": 100}).configure(table)
     return table.as_html(request)
 
@@ -188,7 +196,7 @@ def test_fast_rows_render_as_django_tables2_does(table_class):
     fast = render_table(table_class, rows, stock=False)
     stock = render_table(table_class, rows, stock=True)
     assert "rendered_rows" not in stock
-    assert normalise(fast) == normalise(stock)
+    assert normalise(without_aria_sort(fast)) == normalise(stock)
     assert fast.count("<tr") == len(rows) + 1  # every row, and the header
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests.factories import CustomerFactory
 from tests.html import parse
 
-SECTIONS = {"my-customers", "customers-per-owner", "missing-billing", "recent-customers"}
+SECTIONS = {"my-customers", "customers-per-owner", "missing-billing", "credit-granted", "recent-customers"}
 
 
 def home(client, user):
@@ -27,9 +27,9 @@ def sections_on(response) -> set[str]:
     [
         ("rep", {"my-customers"}),
         ("sales_manager", {"customers-per-owner"}),
-        ("clerk", {"missing-billing", "recent-customers"}),
-        ("finance_manager", {"missing-billing", "recent-customers"}),
-        ("admin", {"customers-per-owner", "missing-billing", "recent-customers"}),
+        ("clerk", {"missing-billing", "credit-granted", "recent-customers"}),
+        ("finance_manager", {"missing-billing", "credit-granted", "recent-customers"}),
+        ("admin", {"customers-per-owner", "missing-billing", "credit-granted", "recent-customers"}),
         ("outsider", set()),
     ],
 )
@@ -50,7 +50,7 @@ def test_a_rep_sees_how_many_customers_they_own_and_the_latest_ten(client, rep, 
     assert len(digest.latest) == 10 and {c.owner for c in digest.latest} == {rep}
     page = response.content.decode()
     assert "Not Mine AG" not in page
-    assert f"{reverse('crm:customer_list')}?owner={rep.pk}" in page
+    assert f"{reverse('crm:customer_list')}?mine=1" in page
     assert mine[-1].get_absolute_url() in page
 
 

@@ -1,0 +1,96 @@
+"""The header's global search: one box that finds records of every kind.
+
+Core knows no app, so apps register what they can be searched for, once, in their
+AppConfig.ready():
+
+    register(SearchProvider(
+        key="customers", label="Customers", noun="customer",
+        permission="crm.view_customer",
+        find=lambda user, query: Customer.objects.visible_to(user).search(query),
+        result=lambda customer: SearchResult(customer.name, customer.get_absolute_url(), customer.email),
+        see_all_url=lambda query: f"{reverse('crm:customer_list')}?{urlencode({'q': query})}",
+    ))
+
+A search costs two queries per provider (a count and the first few rows), however
+many records match, and providers the user may not read cost nothing.
+"""
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+# Longer queries are cut: nobody types more, and every provider runs LIKE '%…%' with it.
+MAX_QUERY_LENGTH = 100
+RESULTS_PER_KIND = 5
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    title: str
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    """What one kind of record contributes to the global search."""
+
+    key: str  # unique, e.g. "customers"
+    label: str  # the group's heading, e.g. "Customers"
+    noun: str  # one of them, e.g. "customer" ("See all 12 customers")
+    permission: str  # who may search them: a Django permission
+    find: Callable[[object, str], QuerySet]  # (user, query) → the matching rows the user may see, ordered
+    result: Callable[[object], SearchResult]
+    see_all_url: Callable[[str], str] | None = None  # the list page filtered with the query, if there is one
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    provider: SearchProvider
+    query: str
+    count: int
+    results: list[SearchResult]
+
+    @property
+    def see_all_url(self) -> str | None:
+        return self.provider.see_all_url(self.query) if self.provider.see_all_url else None
+
+
+_providers: dict[str, SearchProvider] = {}
+
+
+def register(provider: SearchProvider) -> None:
+    """Add a kind of record to the global search (again with the same key replaces it)."""
+    _providers[provider.key] = provider
+
+
+def providers() -> list[SearchProvider]:
+    return list(_providers.values())
+
+
+def clean_query(raw: str) -> str:
+    """The query as the providers get it: control characters (NUL, which PostgreSQL
+    refuses in a string, among them) removed, whitespace collapsed, at most
+    MAX_QUERY_LENGTH characters."""
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in raw)
+    return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+
+
+def search(user, query: str, *, limit: int = RESULTS_PER_KIND) -> list[SearchGroup]:
+    """Every kind of record the user may read that matches `query`, in registration
+    order, each with how many match and the first `limit` of them; kinds without a
+    match are left out."""
+    groups = []
+    if not query:
+        return groups
+    for provider in _providers.values():
+        if not user.has_perm(provider.permission):
+            continue
+        found = provider.find(user, query)
+        count = found.count()
+        if count:
+            results = [provider.result(row) for row in found[:limit]]
+            groups.append(SearchGroup(provider=provider, query=query, count=count, results=results))
+    return groups
