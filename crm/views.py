@@ -152,14 +152,16 @@ class CustomerListView(CustomerViewMixin, ListPageMixin, SingleTableMixin, Filte
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
         form = prepare_filter_form(filterset.form)
-        valid = filterset.is_valid()
+        # An unbound filterset (no parameters at all) lists everything: as good as valid.
+        valid = not filterset.is_bound or filterset.is_valid()
+        cleaned = form.cleaned_data if filterset.is_bound and valid else {}
         context["shown_filters"] = mark_invalid_filters(form, always_shown=("q", "owner", "status", "billing"))
         context["folded_filter_count"] = active_filter_count(form, exclude=FOLDED_FILTERS_EXCLUDE)
         context["page_notice"] = missing_page_notice(self.request, context["table"])
         context["is_filtered"] = self.is_filtered
         context["can_create"] = can_create_customer(self.request.user)
-        context["list_title"] = customer_list_title(form.cleaned_data if valid else {})
-        context["mine"] = valid and bool(form.cleaned_data.get("mine"))
+        context["list_title"] = customer_list_title(cleaned)
+        context["mine"] = bool(cleaned.get("mine"))
         context["offers_mine"] = self.request.user.has_role(*SALES_ROLES) or context["mine"]
         # Shown in the page when cached (a warm page is one request), asked for afterwards otherwise.
         context["summary"] = peek_result(filterset.qs, "summary") if valid else None

@@ -124,3 +124,58 @@ def test_the_query_count_does_not_grow_with_customers(client, actors, actor, rep
     CustomerFactory.create_batch(25, owner=rep, city="")
     CustomerFactory.create_batch(20, owner=other_rep)
     assert queries_for_home() == few <= 9
+
+
+def test_a_rep_is_warned_about_their_own_customers_that_cannot_be_invoiced(client, rep, other_rep):
+    CustomerFactory(owner=rep, name="Complete GmbH")
+    CustomerFactory(owner=rep, name="No Tax Id Ltd", tax_id="")
+    CustomerFactory(owner=rep, name="No Country SA", country="")
+    CustomerFactory(owner=other_rep, name="Not Mine, No City", city="")
+
+    page = parse(home(client, rep).content.decode())
+
+    warning = page.by_id("my-incomplete-warning")
+    assert warning.text.startswith("2 of your customers cannot be invoiced yet")
+    link = warning.find(tag="a")
+    assert link.attrs["href"] == f"{reverse('crm:customer_list')}?mine=1&billing=incomplete"
+    rows = page.by_id("my-incomplete").find(tag="tbody").find_all(tag="tr")
+    assert sorted(row.find(tag="a").text for row in rows) == ["No Country SA", "No Tax Id Ltd"]
+
+    # The link lists exactly those.
+    listed = client.get(link.attrs["href"]).context["table"].page.object_list
+    assert sorted(row.record.name for row in listed) == ["No Country SA", "No Tax Id Ltd"]
+
+
+def test_a_rep_whose_customers_are_complete_gets_no_warning(client, rep, customer):
+    page = parse(home(client, rep).content.decode())
+    assert page.find_all(id="my-incomplete-warning") == [] and page.find_all(id="my-incomplete") == []
+
+
+def test_the_missing_billing_card_links_to_the_list_filtered_the_same_way(client, clerk, rep):
+    CustomerFactory(owner=rep, name="Complete GmbH")
+    CustomerFactory.create_batch(12, owner=rep, tax_id="")
+
+    page = parse(home(client, clerk).content.decode())
+
+    link = page.by_id("missing-billing").find(tag="a", href=f"{reverse('crm:customer_list')}?billing=incomplete")
+    assert link.text == "See all 12"
+    response = client.get(link.attrs["href"])
+    assert len(response.context["table"].page.object_list) == 12
+    assert "Customers missing billing details" in response.content.decode()
+
+
+def test_finance_sees_the_credit_granted_per_currency(client, finance_manager, rep):
+    CustomerFactory(owner=rep, currency="EUR", credit_limit=1000)
+    CustomerFactory(owner=rep, currency="EUR", credit_limit=500)
+    CustomerFactory(owner=rep, currency="USD", credit_limit=70)
+    CustomerFactory(owner=rep, currency="USD", credit_limit=None)
+
+    section = parse(home(client, finance_manager).content.decode()).by_id("credit-granted")
+
+    assert [item.text for item in section.find_all(tag="li")] == ["1,500.00 EUR", "70.00 USD"]
+    assert section.find(tag="a").attrs["href"] == f"{reverse('crm:customer_list')}?sort=-credit_limit"
+
+
+def test_finance_sees_their_work_before_the_recent_changes(client, clerk, customer):
+    ids = [section.attrs["id"] for section in parse(home(client, clerk).content.decode()).find_all(tag="section")]
+    assert ids == ["missing-billing", "credit-granted", "recent-customers"]
