@@ -95,13 +95,15 @@ def test_a_rep_creates_a_customer_adds_a_contact_inline_and_finds_it(
     expect(page.locator("#global-search")).to_be_focused()
     page.keyboard.type("globex")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/customers/\?q=globex"))
-    rows = page.locator("table.customer-table tbody tr")
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("Globex Corporation")
-    expect(rows.first).to_contain_text("US123456789")
+    expect(page).to_have_url(re.compile(r"/search/\?q=globex"))
+    expect(page).to_have_title("Search: globex · Concord")
+    customers = page.locator("#search-customers")
+    expect(customers).to_contain_text("Globex Corporation")
+    expect(customers).to_contain_text("US123456789")
+    expect(customers).not_to_contain_text("Umbrella")
+    expect(page.locator("#search-contacts")).to_contain_text("Jane Doe")
     snap("search-result")
-    rows.first.get_by_role("link", name="Globex Corporation").click()
+    customers.get_by_role("link", name="Globex Corporation").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Globex Corporation")
     assert_no_csp_violations(console_errors)
 
@@ -154,7 +156,7 @@ def test_a_clerk_sees_the_credit_limit_but_changes_only_the_terms(
     page.goto(f"{live_server.url}/customers/")
     expect(page.get_by_role("link", name="New customer")).to_have_count(0)  # clerks do not create customers
     page.get_by_label("Search", exact=True).fill("initech")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Apply").click()
     page.get_by_role("link", name="Initech").click()
 
     header = page.locator(".record-header")
@@ -184,13 +186,23 @@ def test_a_clerk_sees_the_credit_limit_but_changes_only_the_terms(
     assert_no_csp_violations(console_errors)
 
 
-def test_the_owner_filter_submits_itself(page, live_server, rep, other_rep, sign_in, snap, console_errors):
+def test_filters_apply_with_their_button_not_on_change_or_blur(
+    page, live_server, rep, other_rep, sign_in, snap, console_errors
+):
     CustomerFactory(name="Mine", owner=rep)
     CustomerFactory(name="Theirs", owner=other_rep)
     sign_in(rep)
     page.goto(f"{live_server.url}/customers/")
     expect(page.locator("table.customer-table tbody tr")).to_have_count(2)
-    page.get_by_label("Owner").select_option(label=str(other_rep))
+    owner = page.get_by_label("Owner")
+    owner.focus()
+    page.keyboard.press("ArrowDown")  # a keyboard user looks through the options...
+    page.keyboard.press("ArrowDown")
+    page.get_by_label("Status").focus()  # ...and moves on: nothing is submitted
+    owner.select_option(label=str(other_rep))
+    page.wait_for_timeout(300)
+    assert "owner=" not in page.url
+    page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(rf"owner={other_rep.pk}"))
     expect(page.locator("table.customer-table tbody tr")).to_have_count(1)
     expect(page.locator("table.customer-table")).to_contain_text("Theirs")
