@@ -85,8 +85,17 @@ def terms_label(terms: str, days: int) -> str:
 
 
 # What an invoice needs and a customer may lack: the one definition of "cannot be
-# invoiced yet", used by the list's filter, the home pages and the record.
-MISSING_BILLING_DETAILS = Q(tax_id="") | Q(address_line1="") | Q(city="") | Q(country="")
+# invoiced yet", used by the list's filter and the home pages.
+BILLING_DETAILS_REQUIRED = ("tax_id", "address_line1", "city", "country")
+
+
+def missing_billing_details(prefix: str = "") -> Q:
+    """Customers lacking any of BILLING_DETAILS_REQUIRED; `prefix` reaches them
+    through a relation ("owned_customers__")."""
+    condition = Q()
+    for field in BILLING_DETAILS_REQUIRED:
+        condition |= Q(**{f"{prefix}{field}": ""})
+    return condition
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -146,8 +155,8 @@ class CustomerQuerySet(models.QuerySet):
 
     def owners_by_book_size(self):
         """The owners of these customers, each annotated with how many they own
-        (`customer_count`) and how many of those are active (`active_count`),
-        largest book first."""
+        (`customer_count`), how many of those are active (`active_count`) and how many
+        cannot be invoiced yet (`incomplete_count`), largest book first."""
         book = Q(owned_customers__in=self.order_by().values("pk"))
         return (
             get_user_model()
@@ -156,6 +165,9 @@ class CustomerQuerySet(models.QuerySet):
                 active_count=models.Count(
                     "owned_customers", filter=book & Q(owned_customers__status=Customer.Status.ACTIVE)
                 ),
+                incomplete_count=models.Count(
+                    "owned_customers", filter=book & missing_billing_details("owned_customers__")
+                ),
             )
             .filter(customer_count__gt=0)
             .order_by("-customer_count", "first_name", "last_name", "username")
@@ -163,10 +175,10 @@ class CustomerQuerySet(models.QuerySet):
 
     def missing_billing_details(self):
         """Customers that cannot be invoiced yet: no tax ID or an incomplete address."""
-        return self.filter(MISSING_BILLING_DETAILS)
+        return self.filter(missing_billing_details())
 
     def complete_billing_details(self):
-        return self.exclude(MISSING_BILLING_DETAILS)
+        return self.exclude(missing_billing_details())
 
 
 class Customer(models.Model):

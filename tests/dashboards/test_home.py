@@ -179,3 +179,19 @@ def test_finance_sees_the_credit_granted_per_currency(client, finance_manager, r
 def test_finance_sees_their_work_before_the_recent_changes(client, clerk, customer):
     ids = [section.attrs["id"] for section in parse(home(client, clerk).content.decode()).find_all(tag="section")]
     assert ids == ["missing-billing", "credit-granted", "recent-customers"]
+
+
+def test_a_sales_manager_sees_the_team_book_with_what_each_owner_must_complete(client, sales_manager, rep, other_rep):
+    CustomerFactory.create_batch(2, owner=rep)
+    CustomerFactory(owner=rep, tax_id="")
+    CustomerFactory(owner=other_rep, city="", status="inactive")
+
+    response = home(client, sales_manager)
+
+    counts = [(owner, owner.incomplete_count) for owner in response.context["owners"]]
+    assert counts == [(rep, 1), (other_rep, 1)]
+    section = parse(response.content.decode()).by_id("customers-per-owner")
+    link = section.find(tag="a", href=f"{reverse('crm:customer_list')}?owner={rep.pk}&billing=incomplete")
+    assert link.text == "1"
+    totals = section.by_id("team-totals").find_all(tag="td")
+    assert [cell.text for cell in totals] == ["4", "3", "2"]
