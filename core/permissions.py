@@ -31,6 +31,8 @@ class FieldGroup:
     fields: tuple[str, ...]
     reason: str  # shown on a read-only field: "Kept by finance."
     rule: Rule  # rule(user, obj) -> may this user change these fields of obj (None: a new record)?
+    kept_by: str = ""  # who changes them, for a sentence: "finance managers"
+    plural: bool = False  # is the label plural ("billing details are kept by …")?
 
 
 class FieldPolicy:
@@ -69,7 +71,30 @@ class FieldPolicy:
         """Of `fields`, those `user` may not change, sorted; unknown names are forbidden too."""
         return sorted(set(fields) - self.editable(user, obj))
 
+    def describe(self, user, obj=None) -> str:
+        """Who may change what, as a sentence for `user`: "You may change the general
+        details and billing details; the credit limit is kept by finance managers."
+        Empty when they may change nothing."""
+        allowed, others = self.split(user, obj)
+        if not allowed:
+            return ""
+        sentence = "You may change the " + join_words([group.label for group in allowed])
+        for group in others:
+            verb = "are" if group.plural else "is"
+            if group.kept_by:
+                sentence += f"; the {group.label} {verb} kept by {group.kept_by}"
+            else:
+                sentence += f"; not the {group.label} ({group.reason.rstrip('.')})"
+        return sentence + "."
+
     def split(self, user, obj=None) -> tuple[list[FieldGroup], list[FieldGroup]]:
         """(groups the user may change, groups they may not), in declaration order."""
         allowed = self.allowed_groups(user, obj)
         return allowed, [group for group in self.groups if group not in allowed]
+
+
+def join_words(words: list[str]) -> str:
+    """["a"] → "a"; ["a", "b", "c"] → "a, b and c"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

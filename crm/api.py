@@ -10,6 +10,7 @@ pages, so `?q=`, `?owner=` and `?updated_since=` mean the same everywhere.
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 
@@ -42,6 +43,17 @@ class OwnerField(serializers.PrimaryKeyRelatedField):
         return owner_choices(instance if isinstance(instance, Customer) else None)
 
 
+class CountryCodeField(serializers.ChoiceField):
+    """A country as its ISO 3166-1 alpha-2 code, exactly ("DE"): the API keeps codes;
+    names ("Germany") are for people and depend on their language."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=list(countries), **kwargs)
+
+    def to_representation(self, value):
+        return str(value or "")  # the model gives a django_countries Country
+
+
 class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer by id, among those the requesting user may see."""
 
@@ -71,6 +83,9 @@ class CustomerSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serializ
         "Only managers may name or change it.",
     )
     owner_name = serializers.SerializerMethodField(help_text="The owner's full name (or username).")
+    country = CountryCodeField(
+        required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. DE; empty when unknown."
+    )
     billing_name = serializers.CharField(read_only=True, help_text="Legal name, or the name when that is empty.")
     terms_label = serializers.CharField(
         read_only=True, help_text="The payment terms as people say them, e.g. “Net 30”."

@@ -6,7 +6,7 @@ from typing import Any
 
 from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
+from crispy_forms.layout import Column, Field, Row
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,21 +14,12 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import SALES_ROLES
-from core.forms import MoneyField
+from core.forms import FormSection, MoneyField, SearchableSelect, editable_first
 from core.icons import icon
 
 from .filters import BillingDetails
 from .models import Contact, Customer, owner_choices
 from .permissions import CUSTOMER_FIELDS
-
-
-def _section(title: str, icon_name: str, *rows) -> Div:
-    return Div(
-        HTML(f'<h2 class="card-header h6 mb-0">{icon(icon_name, "icon-fw me-1")}{title}</h2>'),
-        Div(*rows, css_class="card-body"),
-        css_class="card form-section mb-3",
-    )
-
 
 STALE_CUSTOMER = (
     "This customer was changed by someone else since you opened it. Review the current values below and save again."
@@ -36,10 +27,11 @@ STALE_CUSTOMER = (
 
 
 class CustomerForm(forms.ModelForm):
-    """The customer record as one form, built for one user: the fields they may
-    not change (crm.permissions.CUSTOMER_FIELDS) are shown disabled, with the
-    reason as help text. It carries the version it was opened with, so a save
-    over someone else's change is refused instead of overwriting it."""
+    """The customer record as one form, built for one user: the sections they may
+    change come first, and the fields they may not (crm.permissions.CUSTOMER_FIELDS)
+    are listed after them with who keeps them (core.forms.editable_first). It carries
+    the version it was opened with, so a save over someone else's change is refused
+    instead of overwriting it."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
@@ -48,6 +40,7 @@ class CustomerForm(forms.ModelForm):
         fields = list(CUSTOMER_FIELDS.fields)
         labels = {"payment_days": "Days", "credit_limit": "Credit limit"}
         field_classes = {"credit_limit": MoneyField}  # typed and shown in the user's format
+        widgets = {"country": SearchableSelect, "currency": SearchableSelect}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,48 +57,49 @@ class CustomerForm(forms.ModelForm):
             self.initial.setdefault("version", customer.version)
         for name in CUSTOMER_FIELDS.fields:
             if name not in self.editable:
-                self.fields[name].disabled = True
-                self.fields[name].help_text = CUSTOMER_FIELDS.reason(name)
-        first_editable = next((field for field in self.fields.values() if not field.disabled), None)
+                self.fields[name].disabled = True  # not drawn; a value posted anyway is refused (changes())
+        self.helper = self._build_helper()
+        first_editable = next(
+            (field for field in self.fields.values() if not field.disabled and not field.widget.is_hidden), None
+        )
         if first_editable is not None:
             first_editable.widget.attrs["autofocus"] = True  # keyboard users start typing at once
-        self.helper = self._build_helper()
 
     def _build_helper(self) -> FormHelper:
         currency = self.instance.currency if self.instance.pk else settings.DEFAULT_CURRENCY
         helper = FormHelper(self)
         helper.form_tag = False
-        helper.layout = Layout(
-            _section(
+        sections = [
+            FormSection(
                 "General",
                 "building",
                 Row(Column("name", css_class="col-md-8"), Column("status", css_class="col-md-4")),
                 Row(Column("email"), Column("phone")),
                 Row(Column("owner", css_class="col-md-6")),
             ),
-            _section(
+            FormSection(
                 "Billing",
                 "file-invoice",
                 Row(Column("legal_name", css_class="col-md-8"), Column("tax_id", css_class="col-md-4")),
                 Row(Column("address_line1"), Column("address_line2")),
                 Row(
                     Column("postal_code", css_class="col-md-3"),
-                    Column("city", css_class="col-md-4"),
-                    Column("region", css_class="col-md-3"),
-                    Column("country", css_class="col-md-2"),
+                    Column("city", css_class="col-md-5"),
+                    Column("region", css_class="col-md-4"),
                 ),
+                Row(Column("country", css_class="col-md-6"), Column("currency", css_class="col-md-6")),
                 Row(
-                    Column("currency", css_class="col-md-2"),
-                    Column("payment_terms", css_class="col-md-6"),
+                    Column("payment_terms", css_class="col-md-8"),
                     Column(Field("payment_days", css_class="text-end"), css_class="col-md-4"),
                 ),
             ),
-            _section(
+            FormSection(
                 "Credit",
                 "scale-balanced",
                 Row(Column(AppendedText("credit_limit", currency, css_class="text-end"), css_class="col-md-6")),
             ),
-        )
+        ]
+        helper.layout = editable_first(self, sections, policy=CUSTOMER_FIELDS, editable=self.editable)
         return helper
 
     def changes(self) -> dict[str, Any]:
@@ -200,6 +194,19 @@ class ContactForm(forms.ModelForm):
         if self.instance.pk:
             self.initial.setdefault("version", self.instance.version)
         self.fields["name"].widget.attrs["autofocus"] = True
+
+    def _update_errors(self, errors):
+        # An email address typed wrong is not a missing one: the model's "email or
+        # phone" rule sees it empty, and would add its message to the real one.
+        if {"email", "phone"} & set(self._errors) and hasattr(errors, "error_dict"):
+            kept = {
+                name: [error for error in field_errors if error.code != "email_or_phone"]
+                for name, field_errors in errors.error_dict.items()
+            }
+            errors = ValidationError({name: field_errors for name, field_errors in kept.items() if field_errors})
+            if not errors.error_dict:
+                return
+        super()._update_errors(errors)
 
     def changes(self) -> dict[str, Any]:
         """The contact's fields, for the service (the version travels separately)."""

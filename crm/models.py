@@ -6,18 +6,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Replace, Upper
 from django.urls import reverse
+from django_countries.fields import CountryField
 
 from accounts.roles import SALES_ROLES
+from core.currencies import currency_choices, currency_label
 from core.validators import no_bidi_controls
-
-currency_code_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. EUR.")
-country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code, e.g. DE.")
-
 
 # What a tax id may be typed with but is stored without: `de 123.456-789` and
 # `DE123456789` are the same tax id.
@@ -213,11 +212,11 @@ class Customer(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
     region = models.CharField("state / region", max_length=100, blank=True)
-    country = models.CharField(
-        max_length=2, blank=True, validators=[country_code_validator], help_text="Two-letter code, e.g. DE."
-    )
+    # Stored as the ISO 3166 alpha-2 code ("DE"); chosen and shown by name.
+    country = CountryField(blank=True)
 
-    currency = models.CharField(max_length=3, default=default_currency, validators=[currency_code_validator])
+    # An ISO 4217 code ("EUR") among those in use today (core.currencies).
+    currency = models.CharField(max_length=3, default=default_currency, choices=currency_choices)
     payment_terms = models.CharField(max_length=3, choices=PaymentTerms.choices, default=PaymentTerms.NET)
     payment_days = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(0)], help_text="N in “net N days” or “end of month + N days”."
@@ -245,6 +244,11 @@ class Customer(models.Model):
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Who saved the last change (crm.services sets it with updated_at); empty for
+    # rows older than the field and once that user is deleted.
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
 
     objects = CustomerQuerySet.as_manager()
 
@@ -299,8 +303,13 @@ class Customer(models.Model):
     @property
     def billing_address_lines(self) -> list[str]:
         city_line = " ".join(part for part in (self.postal_code, self.city) if part)
-        lines = [self.address_line1, self.address_line2, city_line, self.region, self.country]
+        lines = [self.address_line1, self.address_line2, city_line, self.region, self.country.name]
         return [line for line in lines if line]
+
+    @property
+    def currency_label(self) -> str:
+        """ "Euro (EUR)"."""
+        return currency_label(self.currency)
 
     @property
     def terms_label(self) -> str:
@@ -327,8 +336,12 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(Q(name__icontains=text) | Q(email__icontains=text) | Q(phone__icontains=text))
 
 
+CONTACT_NEEDS_EMAIL_OR_PHONE = "Enter an email address or a phone number: a contact needs at least one."
+
+
 class Contact(models.Model):
-    """A person at a customer. The primary contact is who documents are addressed to."""
+    """A person at a customer. The primary contact is who documents are addressed to;
+    a contact is someone we can reach, so it has an email address or a phone number."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200, validators=[no_bidi_controls])
@@ -345,6 +358,11 @@ class Contact(models.Model):
     class Meta:
         ordering = ["-is_primary", "name", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone=""),
+                name="crm_contact_email_or_phone",
+                violation_error_message=CONTACT_NEEDS_EMAIL_OR_PHONE,
+            ),
             models.UniqueConstraint(
                 fields=["customer"],
                 condition=Q(is_primary=True),
@@ -355,3 +373,13 @@ class Contact(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # Said on both fields: either one, filled in, puts it right.
+        if not self.email and not self.phone:
+            raise ValidationError(
+                {
+                    name: ValidationError(CONTACT_NEEDS_EMAIL_OR_PHONE, code="email_or_phone")
+                    for name in ("email", "phone")
+                }
+            )

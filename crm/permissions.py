@@ -53,6 +53,8 @@ CUSTOMER_FIELDS = FieldPolicy(
     FieldGroup(
         name="general",
         label="general details",
+        kept_by="the customer's sales owner",
+        plural=True,
         fields=("name", "email", "phone", "status"),
         reason="Kept by the customer's sales owner.",
         rule=_may_change_general,
@@ -60,6 +62,8 @@ CUSTOMER_FIELDS = FieldPolicy(
     FieldGroup(
         name="billing",
         label="billing details",
+        kept_by="finance",
+        plural=True,
         fields=(
             "legal_name",
             "tax_id",
@@ -79,6 +83,7 @@ CUSTOMER_FIELDS = FieldPolicy(
     FieldGroup(
         name="owner",
         label="owner",
+        kept_by="sales and finance managers",
         fields=("owner",),
         reason="Only sales and finance managers reassign customers.",
         rule=_may_change_owner,
@@ -86,6 +91,7 @@ CUSTOMER_FIELDS = FieldPolicy(
     FieldGroup(
         name="credit",
         label="credit limit",
+        kept_by="finance managers",
         fields=("credit_limit",),
         reason="Only finance managers change credit limits.",
         rule=_may_change_credit,

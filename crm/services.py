@@ -102,10 +102,11 @@ def _validate_and_save(customer: Customer, update_fields: list[str] | None = Non
     # the fields that change. Constraints are left to the database: a duplicate tax
     # id is reported on its field below, whether it was there already or written by
     # a request racing this one.
-    unchanged = None
+    # Who saved it is set here from `by`, never typed: checking that the user exists costs a query.
+    exclude = {"updated_by"}
     if update_fields is not None:
-        unchanged = [field.name for field in Customer._meta.fields if field.name not in update_fields]
-    customer.full_clean(exclude=unchanged, validate_constraints=False)
+        exclude |= {field.name for field in Customer._meta.fields if field.name not in update_fields}
+    customer.full_clean(exclude=exclude, validate_constraints=False)
     try:
         with transaction.atomic():
             customer.save(update_fields=update_fields)
@@ -161,6 +162,7 @@ def create_customer(*, by, data: dict[str, Any]) -> Customer:
             raise ValidationError({**error.message_dict, "owner": [OWNER_REQUIRED]}) from None
         raise ValidationError({"owner": OWNER_REQUIRED})
     _check_owner(customer, changes)
+    customer.updated_by = by
     _validate_and_save(customer)
     return customer
 
@@ -183,7 +185,8 @@ def update_customer(*, customer: Customer, by, data: dict[str, Any], expected_ve
         _assign(customer, changes)
         _check_owner(customer, changes)
         customer.version += 1  # under the row lock: two saves never share a version
-        _validate_and_save(customer, update_fields=[*changes, "version", "updated_at"])
+        customer.updated_by = by
+        _validate_and_save(customer, update_fields=[*changes, "version", "updated_at", "updated_by"])
     return customer
 
 

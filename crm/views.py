@@ -170,14 +170,11 @@ class CustomerListView(CustomerViewMixin, ListPageMixin, SingleTableMixin, Filte
 
 def customer_page_context(request, customer: Customer, **panel) -> dict:
     """What the record page needs; the contacts panel's state comes in `panel`."""
-    may_change, may_not_change = CUSTOMER_FIELDS.split(request.user, customer)
     return {
         "customer": customer,
         "object": customer,
-        "can_edit": bool(may_change),
-        "may_change": [group.label for group in may_change],
-        "may_not_change": [group.label for group in may_not_change],
-        "read_only_reasons": [(group.label, group.reason) for group in may_not_change] if may_change else [],
+        "can_edit": can_edit_customer(request.user, customer),
+        "who_may_change": CUSTOMER_FIELDS.describe(request.user, customer),
         "due_if_issued_today": customer.due_date(timezone.localdate()),
         **contacts_context(request, customer, **panel),
     }
@@ -201,6 +198,9 @@ class CustomerDetailView(CustomerViewMixin, DetailView):
 
     template_name = DETAIL_TEMPLATE
     context_object_name = "customer"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("updated_by")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **customer_page_context(self.request, self.object)}
@@ -270,7 +270,7 @@ class CustomerContactsView(CustomerViewMixin, View):
 
     @cached_property
     def customer(self) -> Customer:
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        return get_object_or_404(self.get_queryset().select_related("updated_by"), pk=self.kwargs["pk"])
 
     def get(self, request, *args, **kwargs):
         return self.render_panel()

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.html import format_html
 
-from core import badges, formats, icons, lists, money
+from core import badges, formats, forms, icons, lists, money
 
 register = template.Library()
 
@@ -116,3 +116,23 @@ def list_url_tag(context, key: str):
     """`{% list_url "crm:customer_list" %}`: the list as this person last left it
     (its filters, search, sort and page; core.lists.remember_list_query)."""
     return lists.list_url(context.get("request"), key)
+
+
+@register.inclusion_tag("core/error_summary.html")
+def error_summary(form):
+    """GOV.UK's error summary for `form` (core.forms); nothing when it has no errors.
+
+    Drawn once per form, where it comes first: a page may draw it above its own
+    notices, and `{% crispy form %}` then leaves it out. While shown it takes the
+    focus, so the form's autofocus is dropped."""
+    if form is None or not form.is_bound or not form.errors or getattr(form, "error_summary_shown", False):
+        return {}
+    form.error_summary_shown = True
+    forms.drop_autofocus(form)
+    return forms.error_summary(form)
+
+
+@register.simple_tag(takes_context=True)
+def error_title_prefix(context):
+    """ "Error: " when a form on the page has errors, for the start of its <title>."""
+    return "Error: " if forms.forms_with_errors(context.flatten().values()) else ""

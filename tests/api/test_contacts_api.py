@@ -26,7 +26,7 @@ class TestCrud:
 
     def test_naming_a_new_primary_contact_demotes_the_old_one(self, as_actor, customer, contact):
         response = as_actor("rep").post(
-            contact_url(), {"customer": customer.pk, "name": "John Roe", "is_primary": True}
+            contact_url(), {"customer": customer.pk, "name": "John Roe", "phone": "+49 1", "is_primary": True}
         )
 
         assert response.status_code == 201, response.json()

@@ -172,7 +172,9 @@ class TestJSONTypes:
             customer_url(), {"name": "Initech", "owner": rep.pk, "credit_limit": None, "email": "ap@initech.example"}
         )
         assert response.status_code == 201, response.json()
-        response = as_actor("rep").post(contact_url(), {"customer": customer.pk, "name": "Jo", "is_primary": False})
+        response = as_actor("rep").post(
+            contact_url(), {"customer": customer.pk, "name": "Jo", "phone": "+1", "is_primary": False}
+        )
         assert response.status_code == 201, response.json()
 
 
@@ -229,6 +231,18 @@ class TestCustomerFieldErrors:
         )
         assert response.status_code == 400
         assert set(error_of(response)["fields"]) == {"country", "payment_terms", "payment_days"}
+
+    @pytest.mark.parametrize("currency", ["XYZ", "DEM", "Eur"])
+    def test_a_currency_that_is_not_in_use_is_a_field_error(self, as_actor, currency):
+        response = as_actor("rep").post(customer_url(), {"name": "Initech", "currency": currency})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["currency"]
+
+    @pytest.mark.parametrize("country", ["XX", "de", "DEU"])
+    def test_an_unknown_country_code_is_a_field_error(self, as_actor, country):
+        response = as_actor("rep").post(customer_url(), {"name": "Initech", "country": country})
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["country"]
 
     def test_an_owner_who_is_not_in_sales(self, as_actor, clerk):
         response = as_actor("sales_manager").post(customer_url(), {"name": "Initech", "owner": clerk.pk})

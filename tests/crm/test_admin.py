@@ -144,7 +144,7 @@ class TestVersions:
 class TestContactsInline:
     def test_contacts_added_in_the_admin_follow_the_service_rules(self, client, admin_user, customer):
         client.force_login(admin_user)
-        contacts = [{"name": "Jane Doe", "email": "", "phone": "", "job_title": "CFO", "is_primary": ""}]
+        contacts = [{"name": "Jane Doe", "email": "", "phone": "+49 1", "job_title": "CFO", "is_primary": ""}]
 
         response = client.post(change_url(customer), admin_form(customer.owner, contacts=contacts))
 
@@ -156,7 +156,7 @@ class TestContactsInline:
         client.force_login(admin_user)
         response = client.post(
             reverse("admin:crm_contact_add"),
-            {"customer": customer.pk, "name": "A\u2066B", "email": "", "phone": "", "job_title": ""},
+            {"customer": customer.pk, "name": "A\u2066B", "email": "", "phone": "+49 1", "job_title": ""},
         )
         assert list(response.context["adminform"].form.errors) == ["name"]
 

@@ -17,8 +17,8 @@ def test_the_first_contact_is_the_primary_one(rep, customer):
 
 
 def test_naming_a_new_primary_contact_demotes_the_old_one(rep, customer):
-    first = create_contact(customer=customer, by=rep, data={"name": "Jane"})
-    second = create_contact(customer=customer, by=rep, data={"name": "John", "is_primary": True})
+    first = create_contact(customer=customer, by=rep, data={"name": "Jane", "phone": "+49 1"})
+    second = create_contact(customer=customer, by=rep, data={"name": "John", "phone": "+49 2", "is_primary": True})
     first.refresh_from_db()
     assert second.is_primary and not first.is_primary
     update_contact(contact=first, by=rep, data={"is_primary": True})
@@ -40,7 +40,7 @@ def test_a_contact_needs_a_name_and_a_valid_email(rep, customer):
 
 @pytest.mark.parametrize("actor", ["rep", "sales_manager", "clerk", "finance_manager"])
 def test_those_who_may_edit_the_customer_keep_its_contacts(actors, customer, actor):
-    contact = create_contact(customer=customer, by=actors[actor], data={"name": "Jane"})
+    contact = create_contact(customer=customer, by=actors[actor], data={"name": "Jane", "phone": "+49 1"})
     update_contact(contact=contact, by=actors[actor], data={"job_title": "CFO"})
     delete_contact(contact=contact, by=actors[actor])
     assert not customer.contacts.exists()

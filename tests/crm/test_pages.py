@@ -3,7 +3,6 @@
 import csv
 import io
 from decimal import Decimal
-from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -164,21 +163,29 @@ class TestWhoSeesWhat:
     @pytest.mark.parametrize(
         ("actor", "sentence"),
         [
-            ("rep", "You may change its general details, billing details; not its owner, credit limit."),
-            ("clerk", "You may change its billing details; not its general details, owner, credit limit."),
-            ("finance_manager", "You may change its general details, billing details, owner, credit limit."),
-            ("other_rep", "You may read this customer; its owner, managers and finance change it."),
+            (
+                "rep",
+                "You may change the general details and billing details; the owner is kept by sales and "
+                "finance managers; the credit limit is kept by finance managers.",
+            ),
+            (
+                "clerk",
+                "You may change the billing details; the general details are kept by the customer's sales owner; "
+                "the owner is kept by sales and finance managers; the credit limit is kept by finance managers.",
+            ),
+            ("finance_manager", "You may change the general details, billing details, owner and credit limit."),
+            ("other_rep", "You may read this customer; its sales owner, the managers and finance change it."),
         ],
     )
-    def test_the_record_page_says_what_you_may_change(self, signed_in, customer, actor, sentence):
-        assert sentence in signed_in(actor).get(detail_url(customer)).text
+    def test_the_record_page_says_in_a_sentence_what_you_may_change(self, signed_in, customer, actor, sentence):
+        page = parse(signed_in(actor).get(detail_url(customer)).text)
+        assert page.by_id("who-may-change").text == sentence
 
-    def test_the_record_page_gives_the_reasons_of_the_one_declaration(self, signed_in, customer):
-        page = unescape(signed_in("clerk").get(detail_url(customer)).text)
+    def test_the_sentence_names_who_keeps_each_group_of_the_one_declaration(self, signed_in, customer):
+        text = parse(signed_in("clerk").get(detail_url(customer)).text).by_id("who-may-change").text
         for group in CUSTOMER_FIELDS.groups:
             if group.name != "billing":  # the clerk's own
-                assert f"{group.label.capitalize()}: {group.reason}" in page
-        assert "Billing details: Kept by finance." not in page
+                assert f"the {group.label} {'are' if group.plural else 'is'} kept by {group.kept_by}" in text
 
     def test_an_unknown_customer_is_not_found(self, signed_in):
         assert signed_in("rep").get(reverse("crm:customer_detail", args=[999999])).status_code == 404
@@ -263,14 +270,14 @@ class TestCreateCustomer:
 
     def test_an_invalid_form_keeps_what_was_typed(self, signed_in):
         response = signed_in("rep").post(
-            create_url(), new_customer_data(name="Initech", country="Germany", email="not-an-email")
+            create_url(), new_customer_data(name="Initech", country="XX", email="not-an-email")
         )
         assert response.status_code == 200
         form = response.context["form"]
         assert set(form.errors) == {"country", "email"}
-        for typed in ('value="Initech"', 'value="Germany"', 'value="not-an-email"', 'value="1 Globex Way"'):
+        for typed in ('value="Initech"', 'value="not-an-email"', 'value="1 Globex Way"'):
             assert typed in response.text
-        assert "Nothing was saved" in response.text
+        assert "There is a problem" in response.text
         assert not Customer.objects.exists()
 
     def test_a_missing_name_is_a_field_error(self, signed_in):
@@ -388,7 +395,9 @@ class TestContactsPanel:
         assert not customer.contacts.exists()
 
     def test_adding_a_contact_without_htmx_redirects_to_the_record(self, signed_in, customer):
-        response = signed_in("rep").post(contact_url("contact_create", customer), {"name": "Jane Doe"}, follow=True)
+        response = signed_in("rep").post(
+            contact_url("contact_create", customer), {"name": "Jane Doe", "phone": "+49 1"}, follow=True
+        )
         assert response.redirect_chain[0][0] == detail_url(customer) + "#contacts-panel"
         assert "Added Jane Doe." in response.text
         assert customer.contacts.filter(name="Jane Doe").exists()
@@ -409,7 +418,9 @@ class TestContactsPanel:
     def test_editing_a_contact_with_htmx(self, signed_in, customer):
         contact = ContactFactory(customer=customer, name="Jane Doe")
         response = signed_in("rep").post(
-            contact_url("contact_edit", customer, contact), {"name": "Jane Smith", "is_primary": "on"}, headers=HTMX
+            contact_url("contact_edit", customer, contact),
+            {"name": "Jane Smith", "email": "jane@acme.example", "is_primary": "on"},
+            headers=HTMX,
         )
         assert "Jane Smith" in response.text and "Saved Jane Smith." in response.text
         contact.refresh_from_db()
@@ -418,7 +429,7 @@ class TestContactsPanel:
     def test_editing_a_contact_without_htmx(self, signed_in, customer):
         contact = ContactFactory(customer=customer, name="Jane Doe")
         response = signed_in("sales_manager").post(
-            contact_url("contact_edit", customer, contact), {"name": "Jane Smith"}
+            contact_url("contact_edit", customer, contact), {"name": "Jane Smith", "phone": "+49 1"}
         )
         assert response.status_code == 302
         contact.refresh_from_db()
@@ -428,7 +439,9 @@ class TestContactsPanel:
         first = ContactFactory(customer=customer, name="Ann First", is_primary=True)
         second = ContactFactory(customer=customer, name="Bob Second")
         response = signed_in("rep").post(
-            contact_url("contact_edit", customer, second), {"name": "Bob Second", "is_primary": "on"}, headers=HTMX
+            contact_url("contact_edit", customer, second),
+            {"name": "Bob Second", "phone": "+49 1", "is_primary": "on"},
+            headers=HTMX,
         )
         rows = parse(response.text).by_id("contacts-panel").find_all(class_="contact-row")
         assert [row.attrs["id"] for row in rows] == [f"contact-{second.pk}", f"contact-{first.pk}"]

@@ -98,7 +98,7 @@ def via_service(world, action) -> bool:
         elif action == "delete":
             services.delete_customer(customer=customer, by=user)
         elif action == "contacts":
-            services.create_contact(customer=customer, by=user, data={"name": "Jane Doe"})
+            services.create_contact(customer=customer, by=user, data={"name": "Jane Doe", "phone": "+49 1"})
         else:
             field, value = world.change(action)
             services.update_customer(customer=customer, by=user, data={field: value})
@@ -124,7 +124,9 @@ def via_page(world, action, client) -> bool:
         response = client.post(reverse("crm:customer_create"), data)
         ok = 302
     elif action == "contacts":
-        response = client.post(reverse("crm:contact_create", args=[customer.pk]), {"name": "Jane Doe"})
+        response = client.post(
+            reverse("crm:contact_create", args=[customer.pk]), {"name": "Jane Doe", "phone": "+49 1"}
+        )
         ok = 302
     else:
         field, value = world.change(action)
@@ -146,7 +148,10 @@ def via_api(world, action, token_client) -> bool:
     elif action == "delete":
         response, ok = client.delete(url), 204
     elif action == "contacts":
-        response, ok = client.post("/api/v1/contacts/", {"customer": customer.pk, "name": "Jane Doe"}), 201
+        response, ok = (
+            client.post("/api/v1/contacts/", {"customer": customer.pk, "name": "Jane Doe", "phone": "+49 1"}),
+            201,
+        )
     else:
         field, value = world.change(action)
         value = value.pk if field == "owner" else str(value) if isinstance(value, Decimal) else value

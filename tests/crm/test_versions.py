@@ -97,13 +97,13 @@ class TestContactInlineForm:
         return client.post(url, data, HTTP_HX_REQUEST="true")
 
     def test_the_inline_form_carries_the_version_it_was_opened_with(self, client, rep, customer):
-        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe"})
+        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe", "email": "jane@acme.example"})
         client.force_login(rep)
         page = client.get(reverse("crm:contact_edit", args=[customer.pk, contact.pk]), HTTP_HX_REQUEST="true").text
         assert '<input type="hidden" name="version" value="1"' in page
 
     def test_a_stale_inline_form_shows_the_stored_contact_and_saves_nothing(self, client, rep, sales_manager, customer):
-        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe"})
+        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe", "email": "jane@acme.example"})
         update_contact(contact=contact, by=sales_manager, data={"job_title": "CFO"})  # meanwhile
         client.force_login(rep)
 
@@ -117,7 +117,7 @@ class TestContactInlineForm:
         assert (contact.job_title, contact.version) == ("CFO", 2)
 
     def test_the_current_version_saves(self, client, rep, customer):
-        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe"})
+        contact = create_contact(customer=customer, by=rep, data={"name": "Jane Doe", "email": "jane@acme.example"})
         client.force_login(rep)
         response = self.post(client, contact, version=1, job_title="CEO")
         assert response.status_code == 200
