@@ -31,9 +31,9 @@ from django.db import models
 from django.utils.choices import flatten_choices
 
 from core import formats
-from core.icons import icon
 from core.money import format_amount
 from core.permissions import FieldPolicy
+
 
 class MoneyInput(forms.TextInput):
     """A text box for an amount: right-aligned tabular digits, the phone's decimal
@@ -139,13 +139,14 @@ def forms_with_errors(values) -> bool:
 
 
 class FormSection:
-    """A card of a form: a title, an icon and crispy rows (Row(Column("name"), …)).
+    """A card of a form: a title, its icon (`icon("building", "icon-fw me-1")`, written
+    out so build_icons finds the name) and crispy rows (Row(Column("name"), …)).
 
     A row's cells are laid out as given; `layout(shown)` keeps only the cells whose
     fields are all in `shown`, and the rows that still hold a cell."""
 
-    def __init__(self, title: str, icon_name: str, *rows: LayoutObject):
-        self.title, self.icon_name, self.rows = title, icon_name, rows
+    def __init__(self, title: str, icon_markup: str, *rows: LayoutObject):
+        self.title, self.icon_markup, self.rows = title, icon_markup, rows
 
     @property
     def fields(self) -> list[str]:
@@ -162,7 +163,7 @@ class FormSection:
         if not kept_rows:
             return None
         return Div(
-            HTML(f'<h2 class="card-header h6 mb-0">{icon(self.icon_name, "icon-fw me-1")}{self.title}</h2>'),
+            HTML(f'<h2 class="card-header h6 mb-0">{self.icon_markup}{self.title}</h2>'),
             Div(*kept_rows, css_class="card-body"),
             css_class="card form-section mb-3",
         )

@@ -72,14 +72,14 @@ class CustomerForm(forms.ModelForm):
         sections = [
             FormSection(
                 "General",
-                "building",
+                icon("building", "icon-fw me-1"),
                 Row(Column("name", css_class="col-md-8"), Column("status", css_class="col-md-4")),
                 Row(Column("email"), Column("phone")),
                 Row(Column("owner", css_class="col-md-6")),
             ),
             FormSection(
                 "Billing",
-                "file-invoice",
+                icon("file-invoice", "icon-fw me-1"),
                 Row(Column("legal_name", css_class="col-md-8"), Column("tax_id", css_class="col-md-4")),
                 Row(Column("address_line1"), Column("address_line2")),
                 Row(
@@ -95,7 +95,7 @@ class CustomerForm(forms.ModelForm):
             ),
             FormSection(
                 "Credit",
-                "scale-balanced",
+                icon("scale-balanced", "icon-fw me-1"),
                 Row(Column(AppendedText("credit_limit", currency, css_class="text-end"), css_class="col-md-6")),
             ),
         ]

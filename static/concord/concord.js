@@ -85,3 +85,238 @@ document.addEventListener("click", (event) => {
     if (!chooser.contains(event.target)) chooser.open = false;
   });
 });
+
+/* === Forms and record page === */
+
+// Error summary (GOV.UK's pattern, core.forms): it takes the focus when the page or an
+// htmx fragment brings it, so a screen reader reads it and Tab goes on to its links.
+function focusErrorSummary() {
+  const summary = document.querySelector("[data-error-summary]:not([data-focused])");
+  if (!summary) return;
+  summary.dataset.focused = "1";
+  summary.focus();
+}
+
+// A link of the summary focuses its field and scrolls its label into view (the
+// browser's own jump would show the input under the top bar, without its label).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+  if (!link) return;
+  const field = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+  if (!field) return;
+  event.preventDefault();
+  const label = (field.id && document.querySelector(`label[for="${CSS.escape(field.id)}"]`))
+    || (field.closest("fieldset") && field.closest("fieldset").querySelector("legend"));
+  (label || field).scrollIntoView({ block: "start" });
+  field.focus({ preventScroll: true });
+});
+
+// An inline form (<form data-return-focus="#add-contact">) cancelled with its Cancel
+// link or Escape gives the focus back to the button that opened it, once htmx has
+// put the panel back. A saved form's panel focuses its notice itself (autofocus).
+let returnFocusTo = null;
+document.addEventListener("click", (event) => {
+  const cancel = event.target.closest && event.target.closest("[data-return-focus] [data-cancel]");
+  if (cancel) returnFocusTo = cancel.closest("[data-return-focus]").dataset.returnFocus;
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (returnFocusTo) {
+    const opener = document.querySelector(returnFocusTo);
+    returnFocusTo = null;
+    if (opener) opener.focus();
+  }
+  focusErrorSummary();
+});
+
+// WCAG 2.2 "focus not obscured": concord.css's scroll-padding keeps anchor jumps and
+// scrollIntoView clear of the sticky top bar and save bar, but Chromium ignores it when
+// Tab moves the focus onto a field it counts as visible already, half under the save bar.
+// So a field the focus lands on under either bar is scrolled clear of it.
+const FOCUS_MARGIN = 12;
+function keepFocusClear(element) {
+  const saveBar = document.querySelector(".form-actions");
+  const topBar = document.querySelector(".sticky-top");
+  const rect = element.getBoundingClientRect();
+  if (saveBar && !saveBar.contains(element)) {
+    const bar = saveBar.getBoundingClientRect();
+    if (rect.bottom > bar.top - FOCUS_MARGIN && rect.top < bar.bottom) {
+      window.scrollBy({ top: rect.bottom - bar.top + FOCUS_MARGIN, behavior: "instant" });
+      return;
+    }
+  }
+  if (topBar && !topBar.contains(element)) {
+    const barBottom = topBar.getBoundingClientRect().bottom;
+    if (rect.top < barBottom + FOCUS_MARGIN && rect.bottom > 0) window.scrollBy({ top: rect.top - barBottom - FOCUS_MARGIN, behavior: "instant" });
+  }
+}
+document.addEventListener("focusin", (event) => {
+  // After the browser's own scrolling to the newly focused element, which follows the event.
+  if (event.target instanceof Element) requestAnimationFrame(() => keepFocusClear(event.target));
+});
+
+// Searchable lists: <select data-searchable> (core.forms.SearchableSelect) becomes an
+// ARIA 1.2 combobox: a text input that filters a listbox by name or code as one types,
+// with the arrow keys, Enter and Escape, and a polite count of the matches. The select
+// stays in the form, hidden, and holds the value sent; without JavaScript it is all there is.
+const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+
+function enhanceSearchable(select) {
+  if (select.dataset.enhanced || select.disabled || select.multiple || !select.id) return;
+  select.dataset.enhanced = "1";
+  const id = select.id;
+  const label = document.querySelector(`label[for="${CSS.escape(id)}"]`);
+  const options = Array.from(select.options)
+    .filter((option) => option.value !== "")
+    .map((option) => ({ value: option.value, label: option.text.trim(), key: fold(`${option.text} ${option.value}`) }));
+  const allowsBlank = Array.from(select.options).some((option) => option.value === "");
+  const hadFocus = document.activeElement === select;
+
+  const input = document.createElement("input");
+  input.type = "text";
+  input.className = "form-select combobox-input";
+  if (select.classList.contains("is-invalid")) input.classList.add("is-invalid");
+  Object.entries({
+    role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `${id}_listbox`,
+    autocomplete: "off", spellcheck: "false",
+  }).forEach(([name, value]) => input.setAttribute(name, value));
+  ["aria-describedby", "aria-invalid", "required"].forEach((name) => {
+    if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
+  });
+  const list = document.createElement("ul");
+  list.id = `${id}_listbox`;
+  list.className = "combobox-list";
+  list.setAttribute("role", "listbox");
+  if (label) list.setAttribute("aria-label", label.textContent.replace("*", "").trim());
+  list.hidden = true;
+  const status = document.createElement("div");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  // The input takes the select's id, so its label, the error summary's link and
+  // aria-describedby all lead to what people type into.
+  select.id = `${id}_select`;
+  input.id = id;
+  select.hidden = true;
+  select.tabIndex = -1;
+  const box = document.createElement("div");
+  box.className = "combobox";
+  box.append(input, list, status);
+  select.after(box);
+
+  let matches = [];
+  let active = -1;
+  let announce = null;
+  const chosenLabel = () => {
+    const option = select.selectedOptions[0];
+    return option && option.value ? option.text.trim() : "";
+  };
+  input.value = chosenLabel();
+
+  function render() {
+    list.replaceChildren(...matches.map((match, index) => {
+      const item = document.createElement("li");
+      item.id = `${id}_option_${index}`;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", String(index === active));
+      item.dataset.index = index;
+      item.textContent = match.label;
+      return item;
+    }));
+    if (active >= 0) {
+      input.setAttribute("aria-activedescendant", `${id}_option_${active}`);
+      list.children[active].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function open(text) {
+    const query = fold(text);
+    matches = options.filter((option) => option.key.includes(query));
+    // A code typed exactly ("de", "eur") puts its option first.
+    matches.sort((a, b) => (fold(b.value) === query) - (fold(a.value) === query));
+    active = -1;
+    render();
+    list.hidden = matches.length === 0;
+    input.setAttribute("aria-expanded", String(!list.hidden));
+    clearTimeout(announce);
+    announce = setTimeout(() => {
+      status.textContent = matches.length === 0 ? "No results"
+        : `${matches.length} result${matches.length === 1 ? "" : "s"} available`;
+    }, 400);
+  }
+  function close() {
+    list.hidden = true;
+    active = -1;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+  function choose(option) {
+    const changed = select.value !== option.value;
+    select.value = option.value;
+    input.value = option.label;
+    close();
+    if (changed) select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  // What was typed becomes the value when it names an option (by name or code),
+  // nothing when it was cleared (where the list allows it); otherwise the choice stays.
+  function commit() {
+    const text = fold(input.value);
+    const named = options.find((option) => fold(option.label) === text || fold(option.value) === text);
+    if (named) {
+      choose(named);
+    } else if (!text && allowsBlank) {
+      if (select.value !== "") {
+        select.value = "";
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      close();
+    } else {
+      input.value = chosenLabel();
+      close();
+    }
+  }
+  function move(step) {
+    if (list.hidden) open(input.value === chosenLabel() ? "" : input.value);
+    if (!matches.length) return;
+    active = active < 0 ? (step > 0 ? 0 : matches.length - 1) : (active + step + matches.length) % matches.length;
+    render();
+  }
+
+  input.addEventListener("input", () => open(input.value));
+  input.addEventListener("click", () => (list.hidden ? open("") : close()));
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      move(event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter") {
+      if (!list.hidden && (active >= 0 || matches.length === 1)) {
+        event.preventDefault(); // choosing, not submitting
+        choose(matches[Math.max(active, 0)]);
+      } else {
+        commit(); // the form is submitted with what was typed
+      }
+    } else if (event.key === "Escape") {
+      if (!list.hidden || input.value !== chosenLabel()) {
+        event.preventDefault();
+        event.stopPropagation(); // the list closes; an inline form around it stays open
+        input.value = chosenLabel();
+        close();
+      }
+    }
+  });
+  input.addEventListener("blur", commit);
+  list.addEventListener("mousedown", (event) => event.preventDefault()); // keep the focus in the input
+  list.addEventListener("click", (event) => {
+    const item = event.target.closest("[role=option]");
+    if (item) choose(matches[Number(item.dataset.index)]);
+  });
+  if (hadFocus) input.focus();
+}
+
+function enhanceForms(root) {
+  root.querySelectorAll("select[data-searchable]").forEach(enhanceSearchable);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  enhanceForms(document);
+  focusErrorSummary();
+});
+document.addEventListener("htmx:load", (event) => enhanceForms(event.detail.elt));
