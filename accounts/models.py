@@ -10,7 +10,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.functional import cached_property
 
-from .roles import ROLES
+from .roles import ADMIN, ROLES
 
 
 class UserManager(DjangoUserManager):
@@ -61,6 +61,20 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.role_names for role in roles)
+
+    @cached_property
+    def is_integrator(self) -> bool:
+        """Whether this person works with the REST API. There is no integrator role: admins
+        and staff are integrators, and so is anyone holding an active API token. The shell
+        lists API tokens and docs in their navigation; everyone else finds them in the
+        user menu (under "Integrations"), out of the way of their daily work."""
+        if self.is_staff or self.is_superuser or self.has_role(ADMIN):
+            return True
+        # Signed-in requests know it from the cached access (accounts.backends.load_access).
+        known = getattr(self, "_holds_api_token", None)
+        if known is not None:
+            return known
+        return self.api_tokens.active().exists()
 
 
 class ApiTokenQuerySet(models.QuerySet):

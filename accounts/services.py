@@ -9,6 +9,7 @@ from core import formats
 from core.ratelimit import hit
 
 from .models import ApiToken, User
+from .signals import forget
 
 PASSWORD_RESET_WINDOW = 60 * 60  # the limits are per hour
 
@@ -25,12 +26,16 @@ def create_api_token(*, user: User, name: str, scope: str = ApiToken.Scope.READ)
     token = ApiToken.objects.create(
         user=user, name=name, scope=scope, prefix=key[4:12], key_hash=ApiToken.hash_key(key)
     )
+    forget([user.pk])  # holding a token makes the user an integrator (User.is_integrator)
     return token, key
 
 
 def revoke_api_token(*, token: ApiToken) -> bool:
     """Revoke a token; returns False when it was already revoked (safe to repeat)."""
-    return bool(ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+    revoked = bool(ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+    if revoked:
+        forget([token.user_id])  # it may have been the user's last active token
+    return revoked
 
 
 def count_password_reset_request(*, email: str, client: str | None) -> bool:

@@ -1,6 +1,6 @@
 """Keeping the cached access of accounts.backends true: whenever a user's groups or
-permissions, a group's permissions, a group or permission itself, or a user row
-changes, the cached access of every user it concerns is dropped.
+permissions, a group's permissions, a group or permission itself or a user row changes,
+or an API token is deleted, the cached access of every user it concerns is dropped.
 
 Cache invalidation, not business rules: nothing here decides anything. Each key is
 dropped at once and again after the transaction commits, so a request that read the
@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from .backends import forget_access
+from .models import ApiToken
 
 CHANGES = {"post_add", "post_remove", "post_clear", "pre_clear"}
 
@@ -68,6 +69,12 @@ def user_saved(sender, instance, created, update_fields, **kwargs):
         forget([instance.pk])
 
 
+def api_token_deleted(sender, instance, **kwargs):
+    # Tokens are created and revoked by accounts.services, which forget for themselves;
+    # deleting one (the admin) may take the user's last active token.
+    forget([instance.user_id])
+
+
 def connect() -> None:
     User = get_user_model()
     m2m_changed.connect(user_groups_changed, sender=User.groups.through, dispatch_uid="access_user_groups")
@@ -76,3 +83,4 @@ def connect() -> None:
     pre_delete.connect(group_deleted, sender=Group, dispatch_uid="access_group_deleted")
     pre_delete.connect(permission_deleted, sender=Permission, dispatch_uid="access_permission_deleted")
     post_save.connect(user_saved, sender=User, dispatch_uid="access_user_saved")
+    post_delete.connect(api_token_deleted, sender=ApiToken, dispatch_uid="access_api_token_deleted")

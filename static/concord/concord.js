@@ -1,17 +1,4 @@
 // Concord's only script besides Bootstrap and htmx. No inline scripts: the CSP forbids them.
-document.addEventListener("keydown", (event) => {
-  // "/" focuses the global search, as in most business apps.
-  const target = event.target;
-  const typing = target.closest("input, textarea, select, [contenteditable]");
-  if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey) {
-    const search = document.getElementById("global-search");
-    if (search) {
-      event.preventDefault();
-      search.focus();
-      search.select();
-    }
-  }
-});
 
 // Ask before a destructive POST: <form data-confirm="Revoke this key?">.
 document.addEventListener("submit", (event) => {
@@ -320,3 +307,37 @@ document.addEventListener("DOMContentLoaded", () => {
   focusErrorSummary();
 });
 document.addEventListener("htmx:load", (event) => enhanceForms(event.detail.elt));
+
+/* === Shell === */
+// "/" focuses the global search, as in most business apps. On a phone the field sits
+// behind the search button (a collapse): it is opened first, then focused.
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest("input, textarea, select, [contenteditable]");
+  if (event.key !== "/" || typing || event.ctrlKey || event.metaKey || event.altKey) return;
+  const search = document.getElementById("global-search");
+  if (!search) return;
+  event.preventDefault();
+  const form = search.closest(".collapse");
+  if (form && !search.offsetParent && window.bootstrap) {
+    bootstrap.Collapse.getOrCreateInstance(form, { toggle: false }).show();  // focused once shown, below
+  } else {
+    search.focus();
+    search.select();
+  }
+});
+
+// The phone's search row: focus goes into the field when it opens; Escape closes it
+// and hands focus back to the button that opened it.
+document.addEventListener("shown.bs.collapse", (event) => {
+  const search = event.target.querySelector && event.target.querySelector("#global-search");
+  if (search) search.focus();
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.target.id !== "global-search") return;
+  const form = event.target.closest(".collapse.show");
+  const button = document.getElementById("search-button");
+  if (form && button && button.offsetParent && window.bootstrap) {
+    bootstrap.Collapse.getOrCreateInstance(form, { toggle: false }).hide();
+    button.focus();
+  }
+});
