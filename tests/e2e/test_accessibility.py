@@ -1,0 +1,242 @@
+"""axe-core over every page, for each role, at desktop and phone widths: 0 violations
+of WCAG 2.0/2.1/2.2 A and AA.
+
+PAGES is the list to extend: one row per page (or page state). A row names the path
+(placeholders: {customer} is a customer the rep owns, with a contact; {others_customer}
+one another rep owns), who it is for (a predicate on the user and the world), an
+optional step that brings the page into the state to check (open a form, submit it),
+and the HTTP status the path answers. Rows whose step changes data that other pages
+show (a token makes its owner an integrator) go last.
+
+One browser context per role and width (signed in once); every page is checked and
+all violations are reported together: each rule's id, help and the nodes it found.
+The sweep's context bypasses the CSP (only so axe can be injected).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from crm.permissions import can_create_customer, can_edit_contacts, can_edit_customer
+from tests.e2e.conftest import PASSWORD
+from tests.factories import ContactFactory, CustomerFactory
+
+pytestmark = pytest.mark.e2e
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+ROLES = ["rep", "sales_manager", "clerk", "finance_manager", "admin_user"]
+
+
+def everyone(user, world) -> bool:
+    return True
+
+
+def may_view_customers(user, world) -> bool:
+    return user.has_perm("crm.view_customer")
+
+
+def may_edit(user, world) -> bool:
+    return can_edit_customer(user, world.customer)
+
+
+def may_create(user, world) -> bool:
+    return can_create_customer(user)
+
+
+def may_not_create(user, world) -> bool:
+    return user.is_authenticated and not can_create_customer(user)
+
+
+def may_not_edit_others(user, world) -> bool:
+    return can_create_customer(user) and not can_edit_customer(user, world.others_customer)
+
+
+def may_edit_contacts(user, world) -> bool:
+    return can_edit_contacts(user, world.customer)
+
+
+def anonymous(user, world) -> bool:
+    return not user.is_authenticated
+
+
+def signed_in(user, world) -> bool:
+    return user.is_authenticated
+
+
+# --- steps that bring a page into the state to check -------------------------------
+
+
+def open_contact_form(page, width):
+    page.locator("#contacts-panel").get_by_role("link", name="Add contact").click()
+    expect(page.get_by_role("form", name="New contact")).to_be_visible()
+
+
+def submit_contact_form_with_errors(page, width):
+    open_contact_form(page, width)
+    form = page.get_by_role("form", name="New contact")
+    form.get_by_label("Email").fill("not-an-email")
+    form.get_by_role("button", name="Save contact").click()
+    expect(form.locator(".invalid-feedback").first).to_be_visible()
+
+
+def submit_with_a_required_field_cleared(page, width):
+    # The first required field the role may change: a rep's name, a clerk's currency.
+    for field in ("#id_name", "#id_currency"):
+        if page.locator(field).is_enabled():
+            page.locator(field).fill("")
+            break
+    page.locator("form.customer-form [type=submit]").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+
+
+def submit_empty(page, width):
+    page.locator("form.customer-form [type=submit]").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+
+
+def open_navigation_menu(page, width):
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("dialog", name="Menu")).to_be_visible()
+
+
+def open_search(page, width):
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator("#global-search")).to_be_focused()
+
+
+def open_user_menu(page, width):
+    page.locator("#user-menu").click()
+    expect(page.locator("#user-menu + .dropdown-menu")).to_be_visible()
+
+
+def sign_in_wrongly(page, width):
+    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".alert-danger, .invalid-feedback").first).to_be_visible()
+
+
+def create_token(page, width):
+    page.get_by_label("Name").fill(f"Sweep {width}")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("created")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    who: Callable = everyone
+    step: Callable | None = None
+    status: int = 200
+    widths: tuple[str, ...] = ("desktop", "phone")
+
+
+PAGES = [
+    Page("home", "/", signed_in),
+    Page("navigation menu open", "/customers/{customer}/", signed_in, open_navigation_menu, widths=("phone",)),
+    Page("search open", "/customers/{customer}/", may_view_customers, open_search, widths=("phone",)),
+    Page("user menu open", "/", signed_in, open_user_menu),
+    Page("customer list", "/customers/", may_view_customers),
+    Page("customer list, filtered", "/customers/?status=active&sort=-name", may_view_customers),
+    Page("customer list, nothing found", "/customers/?q=no-such-customer", may_view_customers),
+    Page("customer list, invalid filter", "/customers/?owner=not-a-number", may_view_customers),
+    Page("customer record", "/customers/{customer}/", may_view_customers),
+    Page("contact form open inline", "/customers/{customer}/", may_edit_contacts, open_contact_form),
+    Page("contact form with errors", "/customers/{customer}/", may_edit_contacts, submit_contact_form_with_errors),
+    Page("edit form", "/customers/{customer}/edit/", may_edit),
+    Page("edit form with errors", "/customers/{customer}/edit/", may_edit, submit_with_a_required_field_cleared),
+    Page("new customer form", "/customers/new/", may_create),
+    Page("new customer form with errors", "/customers/new/", may_create, submit_empty),
+    Page("403: creating customers", "/customers/new/", may_not_create, status=403),
+    Page("403: someone else's customer", "/customers/{others_customer}/edit/", may_not_edit_others, status=403),
+    Page("404", "/no-such-page/", status=404),
+    Page("password change", "/account/password/", signed_in),
+    Page("API tokens", "/account/tokens/", signed_in),
+    Page("sign in", "/login/", anonymous),
+    Page("sign in, wrong password", "/login/", anonymous, sign_in_wrongly),
+    Page("password reset", "/password-reset/", anonymous),
+    # Last: holding a token makes the user an integrator (the navigation changes).
+    Page("token created", "/account/tokens/", signed_in, create_token),
+]
+
+
+@pytest.fixture
+def world(rep, other_rep):
+    customer = CustomerFactory(owner=rep, name="Acme Industries GmbH")
+    ContactFactory(customer=customer, name="Jane Doe", job_title="Buyer", is_primary=True)
+    others_customer = CustomerFactory(owner=other_rep, name="Umbrella Corporation")
+    CustomerFactory.create_batch(3, owner=rep)
+    return SimpleNamespace(customer=customer, others_customer=others_customer)
+
+
+def violations_report(found: dict[str, list[dict]]) -> str:
+    lines = []
+    for page_name, violations in found.items():
+        lines.append(f"{page_name}:")
+        for violation in violations:
+            lines.append(f"  {violation['id']} ({violation['impact']}): {violation['help']}")
+            for node in violation["nodes"]:
+                lines.append(
+                    f"    {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1]}"
+                )
+    return "\n".join(lines)
+
+
+def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
+    context = browser.new_context(viewport=WIDTHS[width], bypass_csp=True, locale="en-GB")
+    page = context.new_page()
+    axe = Axe()
+    found = {}
+    try:
+        if user.is_authenticated:
+            page.goto(f"{base_url}/login/")
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/login/" not in url)
+        checked = 0
+        for row in PAGES:
+            if width not in row.widths or not row.who(user, world):
+                continue
+            path = row.path.format(customer=world.customer.pk, others_customer=world.others_customer.pk)
+            response = page.goto(f"{base_url}{path}")
+            assert response.status == row.status, f"{row.name}: {path} answered {response.status}"
+            if row.step:
+                row.step(page, width)
+            page.wait_for_load_state("networkidle")  # htmx parts (the list's summary) are in
+            # axe's target-size rule takes a link scrolled under the sticky top bar for a
+            # target crowded by the bar's buttons; from the top, nothing is under the bar.
+            page.evaluate("window.scrollTo(0, 0)")
+            violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+            if violations:
+                found[f"{row.name} ({path})"] = violations
+            checked += 1
+        assert checked, "no page was checked"
+    finally:
+        context.close()
+    return found
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_each_role_has_no_accessibility_violations(browser, live_server, world, request, role, width):
+    user = request.getfixturevalue(role)
+    found = sweep(browser, live_server.url, user, world, width)
+    assert not found, f"axe-core found violations for {role} at {width} width:\n{violations_report(found)}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_signed_out_pages_have_no_accessibility_violations(browser, live_server, world, width):
+    from django.contrib.auth.models import AnonymousUser
+
+    found = sweep(browser, live_server.url, AnonymousUser(), world, width)
+    assert not found, f"axe-core found violations signed out at {width} width:\n{violations_report(found)}"
