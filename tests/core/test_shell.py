@@ -50,7 +50,7 @@ class TestOneNavigationForEveryWidth:
     def test_search_has_a_button_that_reveals_it_on_phones(self, client, rep):
         page = shell(client, rep)
         button = page.by_id("search-button")
-        assert button.attrs["aria-controls"] == "shell-search" and button.attrs["aria-label"] == "Search"
+        assert button.attrs["aria-controls"] == "shell-search" and button.attrs["aria-label"] == "Show search"
         form = page.by_id("shell-search")
         assert form.attrs["role"] == "search" and form.by_id("global-search").attrs["name"] == "q"
 

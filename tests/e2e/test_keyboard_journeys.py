@@ -168,7 +168,7 @@ def test_on_a_phone_the_menu_opens_traps_and_returns_the_focus(page, live_server
     expect(button).to_be_focused()
 
     # Search on a phone: its button opens the field with the focus in it; Escape closes it.
-    search_button = page.get_by_role("button", name="Search", exact=True)
+    search_button = page.get_by_role("button", name="Show search")
     tab_to(page, search_button, limit=4)
     page.keyboard.press("Enter")
     expect(page.locator("#global-search")).to_be_focused()
