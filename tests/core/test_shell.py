@@ -72,12 +72,12 @@ class TestNavigationByRole:
         assert "API tokens" not in link_texts(navigation(page))
         menu = user_menu(page)
         assert "Integrations" in menu.text
-        assert link_texts(menu) == ["API tokens", "API docs", "Change password"]
+        assert link_texts(menu) == ["API tokens", "API docs", "Preferences", "Change password"]
 
     def test_admins_find_the_api_in_the_navigation_after_their_settings(self, client, admin_user):
         page = shell(client, admin_user)
         assert link_texts(navigation(page)) == ["Home", "Admin", "Customers", "API tokens", "API docs"]
-        assert link_texts(user_menu(page)) == ["Change password"]
+        assert link_texts(user_menu(page)) == ["Preferences", "Change password"]
 
     def test_sales_and_finance_see_their_records_right_after_home(self, client, rep, clerk):
         assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers"]
