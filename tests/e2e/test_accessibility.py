@@ -104,6 +104,22 @@ def submit_empty(page, width):
     expect(page.locator(".invalid-feedback").first).to_be_visible()
 
 
+def open_column_chooser(page, width):
+    page.locator("#column-chooser > summary").click()
+    expect(page.get_by_role("group", name="Optional columns")).to_be_visible()
+
+
+def open_filters(page, width):
+    page.get_by_role("button", name="Filters").click()
+    expect(page.get_by_label("Owner")).to_be_visible()
+
+
+def type_in_the_country_list(page, width):
+    country = page.get_by_role("combobox", name="Country")
+    country.fill("ger")
+    expect(page.get_by_role("listbox").first).to_be_visible()
+
+
 def open_navigation_menu(page, width):
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("dialog", name="Menu")).to_be_visible()
@@ -151,17 +167,24 @@ PAGES = [
     Page("customer list, filtered", "/customers/?status=active&sort=-name", may_view_customers),
     Page("customer list, nothing found", "/customers/?q=no-such-customer", may_view_customers),
     Page("customer list, invalid filter", "/customers/?owner=not-a-number", may_view_customers),
+    Page("customer list, mine missing billing details", "/customers/?mine=1&billing=incomplete", may_view_customers),
+    Page("customer list, column chooser open", "/customers/", may_view_customers, open_column_chooser),
+    Page("customer list, filters open", "/customers/", may_view_customers, open_filters, widths=("phone",)),
+    Page("search results", "/search/?q=a", may_view_customers),
+    Page("search, nothing found", "/search/?q=no-such-thing", may_view_customers),
     Page("customer record", "/customers/{customer}/", may_view_customers),
     Page("contact form open inline", "/customers/{customer}/", may_edit_contacts, open_contact_form),
     Page("contact form with errors", "/customers/{customer}/", may_edit_contacts, submit_contact_form_with_errors),
     Page("edit form", "/customers/{customer}/edit/", may_edit),
     Page("edit form with errors", "/customers/{customer}/edit/", may_edit, submit_with_a_required_field_cleared),
     Page("new customer form", "/customers/new/", may_create),
+    Page("new customer form, country list open", "/customers/new/", may_create, type_in_the_country_list),
     Page("new customer form with errors", "/customers/new/", may_create, submit_empty),
     Page("403: creating customers", "/customers/new/", may_not_create, status=403),
     Page("403: someone else's customer", "/customers/{others_customer}/edit/", may_not_edit_others, status=403),
     Page("404", "/no-such-page/", status=404),
     Page("password change", "/account/password/", signed_in),
+    Page("preferences", "/account/preferences/", signed_in),
     Page("API tokens", "/account/tokens/", signed_in),
     Page("sign in", "/login/", anonymous),
     Page("sign in, wrong password", "/login/", anonymous, sign_in_wrongly),
