@@ -6,6 +6,7 @@ from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetFo
 from django.template import loader
 
 from core import formats
+from core.forms import SearchableSelect
 
 from .models import ApiToken
 from .tasks import send_email
@@ -58,11 +59,13 @@ class PreferencesForm(forms.Form):
     locale = forms.ChoiceField(
         label="Language and format",
         required=False,
+        widget=SearchableSelect,
         help_text="How dates, times and amounts read for you. The interface stays in English.",
         error_messages={"invalid_choice": "Choose one of the listed formats."},
     )
     time_zone = forms.ChoiceField(
         required=False,
+        widget=SearchableSelect,  # ~600 zones: typed to, not scrolled through
         help_text="Times are shown in this zone.",
         error_messages={"invalid_choice": "Choose one of the listed time zones, e.g. Europe/Berlin."},
     )

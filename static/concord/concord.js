@@ -155,7 +155,8 @@ function enhanceSearchable(select) {
   const options = Array.from(select.options)
     .filter((option) => option.value !== "")
     .map((option) => ({ value: option.value, label: option.text.trim(), key: fold(`${option.text} ${option.value}`) }));
-  const allowsBlank = Array.from(select.options).some((option) => option.value === "");
+  const blank = Array.from(select.options).find((option) => option.value === "");
+  const allowsBlank = blank !== undefined;
   const hadFocus = document.activeElement === select;
 
   const input = document.createElement("input");
@@ -197,6 +198,9 @@ function enhanceSearchable(select) {
     return option && option.value ? option.text.trim() : "";
   };
   input.value = chosenLabel();
+  // A blank choice that means something ("Automatic — from your browser", "Company
+  // default") shows as the placeholder while nothing else is chosen; Django's "---------" does not.
+  if (blank && !/^-+$/.test(blank.text.trim())) input.placeholder = blank.text.trim();
 
   function render() {
     list.replaceChildren(...matches.map((match, index) => {

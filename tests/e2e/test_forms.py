@@ -92,6 +92,26 @@ def test_country_and_currency_are_chosen_by_name_from_searchable_lists(
     assert_no_csp_violations(console_errors)
 
 
+def test_a_time_zone_is_found_by_typing_and_a_meaningful_blank_choice_shows_as_placeholder(
+    page, live_server, clerk, sign_in
+):
+    sign_in(clerk)
+    page.goto(f"{live_server.url}/account/preferences/")
+    fmt = page.get_by_role("combobox", name="Language and format")
+    expect(fmt).to_have_value("")
+    expect(fmt).to_have_attribute("placeholder", re.compile(r"^Automatic — from your browser"))
+    zone = page.get_by_role("combobox", name="Time zone")
+    expect(zone).to_have_attribute("placeholder", re.compile(r"^Company default"))
+    zone.fill("berl")
+    expect(page.get_by_role("listbox", name="Time zone").get_by_role("option")).to_have_text(["Europe/Berlin"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_role("combobox", name="Time zone")).to_have_value("Europe/Berlin")
+    clerk.refresh_from_db()
+    assert (clerk.time_zone, clerk.locale) == ("Europe/Berlin", "")
+
+
 def test_the_searchable_lists_and_the_error_summary_pass_axe(browser, live_server, finance_manager):
     # axe-core is injected as a script: only this context lets it past the CSP.
     context = browser.new_context(bypass_csp=True, viewport=DESKTOP)
