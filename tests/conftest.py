@@ -107,6 +107,17 @@ def actors(rep, other_rep, sales_manager, clerk, finance_manager, admin_user, ou
 
 
 @pytest.fixture
+def signed_in(client, actors):
+    """signed_in("clerk") → the test client, signed in as that actor."""
+
+    def sign_in(actor):
+        client.force_login(actors[actor])
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
 def customer(rep):
     """A customer owned by `rep`."""
     return CustomerFactory(owner=rep, name="Acme Industries GmbH")

@@ -19,15 +19,6 @@ from tests.html import parse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(client, actors):
-    def sign_in(actor):
-        client.force_login(actors[actor])
-        return client
-
-    return sign_in
-
-
 def title_of(page):
     return page.find(tag="title").text
 

@@ -77,17 +77,6 @@ def new_customer_data(**changes):
     return data
 
 
-@pytest.fixture
-def signed_in(client, actors):
-    """signed_in("clerk") → the test client, signed in as that actor."""
-
-    def sign_in(actor):
-        client.force_login(actors[actor])
-        return client
-
-    return sign_in
-
-
 PAGES = ["list", "detail", "create", "edit", "contacts", "contact_create"]
 
 
