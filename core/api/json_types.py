@@ -5,6 +5,9 @@ DRF coerces input generously: a CharField takes 5 (as "5"), a BooleanField takes
 from the schema sends exactly the documented types, and a client sending others has a
 bug that coercion would hide (12.5 as a float is not 12.50 as money). So a serializer
 with this mixin answers 400 on the field instead, before DRF's own validation.
+
+The same goes for a string's length: the schema's maxLength is checked on the string
+as sent, before DRF trims its whitespace.
 """
 
 from rest_framework import serializers
@@ -29,7 +32,12 @@ def json_type_error(field, value) -> str | None:
     ):
         return None if isinstance(value, str) else MESSAGES["decimal"]
     if isinstance(field, serializers.CharField):  # EmailField, URLField, RegexField, …
-        return None if isinstance(value, str) else MESSAGES["string"]
+        if not isinstance(value, str):
+            return MESSAGES["string"]
+        # The schema's maxLength counts what is sent; DRF counts after trimming
+        # whitespace, so 201 characters with a leading space would pass as 200.
+        if field.max_length is not None and len(value) > field.max_length:
+            return field.error_messages["max_length"].format(max_length=field.max_length)
     return None
 
 

@@ -161,6 +161,15 @@ class TestJSONTypes:
         assert response.status_code == 400
         assert error_of(response)["fields"] == {field: [message]}
 
+    def test_max_length_counts_the_string_as_sent_not_as_trimmed(self, as_actor):
+        # The schema says maxLength 200; DRF would trim the control character and accept
+        # it (found by schemathesis: "\x1d" + 200 characters created a customer).
+        response = as_actor("rep").post(customer_url(), {"name": "\x1d" + "*" * 200})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"name": ["Ensure this field has no more than 200 characters."]}
+        response = as_actor("rep").post(customer_url(), {"name": " " + "*" * 199})
+        assert response.status_code == 201, response.json()
+
     @pytest.mark.parametrize("value", [0, 1, "true", "yes"])
     def test_a_boolean_must_be_true_or_false(self, as_actor, customer, value):
         response = as_actor("rep").post(contact_url(), {"customer": customer.pk, "name": "Jo", "is_primary": value})
