@@ -19,6 +19,9 @@ from accounts.services import create_api_token
 from config.celery import app as celery_app
 from tests.factories import CustomerFactory, UserFactory
 
+# The loopback SMTP server (smtp_server, smtp_inbox) every app's mail tests use.
+pytest_plugins = ["tests.smtp"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -153,18 +156,18 @@ def _tasks_run_eagerly(request):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(tmp_path_factory):
-    """A real `celery -A config worker` in a subprocess, talking to Redis.
+def celery_worker_process(tmp_path_factory, smtp_server):
+    """A real `celery -A config worker` in a subprocess, talking to Redis, and
+    sending its mail to the loopback SMTP server (tests/smtp.py).
 
-    Yields the folder the worker writes mail to. Skips (with the reason) when no
-    REDIS_URL is configured; CI sets one, so there it always runs.
+    Yields that server's inbox. Skips (with the reason) when no REDIS_URL is
+    configured; CI sets one, so there it always runs.
     """
     if not django_settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the real-worker tests need Redis (CI sets it)")
     workdir = tmp_path_factory.mktemp("celery")
-    mail_dir = workdir / "mail"
     pidfile, logfile = workdir / "worker.pid", workdir / "worker.log"
-    env = {**os.environ, "EMAIL_URL": f"filemail://{mail_dir}", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "EMAIL_URL": smtp_server.url, "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable,
         "-m",
@@ -192,7 +195,7 @@ def celery_worker_process(tmp_path_factory):
             time.sleep(0.2)
         else:
             pytest.fail(f"celery worker not ready in 30 s:\n{logfile.read_text() if logfile.exists() else ''}")
-        yield mail_dir
+        yield smtp_server.inbox
     finally:
         worker.terminate()
         try:

@@ -1,6 +1,5 @@
-"""A task travels through Redis to a real worker process and back."""
-
-import time
+"""A task travels through Redis to a real worker process, which sends its mail to
+a real SMTP server (tests/smtp.py)."""
 
 import pytest
 
@@ -9,14 +8,17 @@ from accounts.tasks import send_email
 pytestmark = pytest.mark.worker
 
 
-def test_a_task_runs_on_a_real_worker_through_redis(celery_worker_process):
-    result = send_email.delay(subject="Worker check", body="Sent by a real worker.", to=["ops@concord.example"])
+def test_a_task_runs_on_a_real_worker_through_redis_and_smtp(celery_worker_process):
+    inbox = celery_worker_process
+    inbox.clear()
+    result = send_email.delay(
+        subject="Worker check", body="Sent by a real worker.", to=["ops@concord.example"], html="<p>Sent.</p>"
+    )
     result.get(timeout=30)  # raises if the task failed on the worker
     assert result.successful()
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not list(celery_worker_process.glob("*.log")):
-        time.sleep(0.1)
-    sent = "".join(path.read_text() for path in celery_worker_process.glob("*.log"))
-    assert "Subject: Worker check" in sent
-    assert "ops@concord.example" in sent
+    (message,) = inbox.wait_for(1)
+    assert message["Subject"] == "Worker check"
+    assert message["X-Envelope-To"] == "ops@concord.example"
+    assert message.get_body(("plain",)).get_content().strip() == "Sent by a real worker."
+    assert message.get_body(("html",)).get_content().strip() == "<p>Sent.</p>"

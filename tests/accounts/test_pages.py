@@ -134,6 +134,14 @@ class TestPasswordReset:
         assert response.url == reverse("password_reset_complete")
         assert sign_in(client, "rep", "Brand-new-pass-42").status_code == 302
 
+    def test_the_email_reaches_a_real_smtp_server(self, client, rep, smtp_inbox, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("password_reset"), {"email": rep.email})
+        (message,) = smtp_inbox.wait_for(1)
+        assert message["To"] == rep.email and message["X-Envelope-To"] == rep.email
+        assert message["Subject"] == "Reset your Concord password"
+        assert re.search(r"/password-reset/\S+/", message.get_body(("plain",)).get_content())
+
     def test_the_email_is_sent_by_the_send_email_task_after_commit(
         self, client, rep, django_capture_on_commit_callbacks
     ):
