@@ -1,15 +1,29 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 
 from .models import ApiToken, User
+from .services import preference_errors
+
+
+class UserAdminForm(UserChangeForm):
+    """Refuses a format or time zone the app does not know, by the preferences page's rule."""
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = preference_errors(locale=cleaned.get("locale", ""), time_zone=cleaned.get("time_zone", ""))
+        for field, message in errors.items():
+            self.add_error(field, message)
+        return cleaned
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAdminForm
     list_display = ("username", "email", "first_name", "last_name", "role_list", "is_active")
     list_filter = ("groups", "is_active", "is_staff", "is_superuser")
-    # A value the middleware does not know falls back to the company's default with a
-    # message to the user (core.middleware.UserFormatMiddleware), so nothing here can lock anyone out.
+    # Unknown values are refused (UserAdminForm); one stored some other way falls back to the
+    # company's default with a message (core.middleware.UserFormatMiddleware).
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Format and time zone", {"fields": ("locale", "time_zone")}))
 
     def get_queryset(self, request):

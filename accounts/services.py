@@ -60,6 +60,17 @@ def count_password_reset_request(*, email: str, client: str | None) -> bool:
     return per_email and per_client
 
 
+def preference_errors(*, locale: str, time_zone: str) -> dict[str, str]:
+    """What is wrong with a format and time zone, by field ({} when both are fine):
+    the one rule for the preferences page and the user admin."""
+    errors = {}
+    if locale and formats.offered_locale(locale) != locale:
+        errors["locale"] = f"Unknown format {locale!r}; use one of {', '.join(settings.FORMAT_LOCALES)}."
+    if time_zone and not formats.valid_time_zone(time_zone):
+        errors["time_zone"] = f"Unknown time zone {time_zone!r}."
+    return errors
+
+
 def update_preferences(*, user: User, by: User, locale: str, time_zone: str) -> User:
     """Set how dates and numbers read for `user` (a FORMAT_LOCALES id, "" for the
     browser's) and their clock (an IANA zone, "" for the company's).
@@ -70,10 +81,9 @@ def update_preferences(*, user: User, by: User, locale: str, time_zone: str) -> 
     """
     if by.pk != user.pk:
         raise PermissionDenied("People change only their own preferences.")
-    if locale and formats.offered_locale(locale) != locale:
-        raise ValueError(f"Unknown format {locale!r}; use one of {', '.join(settings.FORMAT_LOCALES)}.")
-    if time_zone and not formats.valid_time_zone(time_zone):
-        raise ValueError(f"Unknown time zone {time_zone!r}.")
+    errors = preference_errors(locale=locale, time_zone=time_zone)
+    if errors:
+        raise ValueError(next(iter(errors.values())))
     user.locale, user.time_zone = locale, time_zone
     user.save(update_fields=["locale", "time_zone"])
     return user

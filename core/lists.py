@@ -86,7 +86,9 @@ def save_list_columns(*, user, table_class, columns: list[str]) -> list[str]:
     the table does not offer are ignored (a hand-made request, a column since
     removed); returns the columns now chosen."""
     chosen = [name for name in table_class.optional_columns if name in columns]
-    user.list_columns = {**(user.list_columns or {}), table_class.columns_key: chosen}
+    # A value that is not a mapping (set by hand in the admin) is replaced, not merged.
+    saved = user.list_columns if isinstance(user.list_columns, dict) else {}
+    user.list_columns = {**saved, table_class.columns_key: chosen}
     user.save(update_fields=["list_columns"])
     return chosen
 

@@ -98,7 +98,8 @@ class FastRowsTable(tables.Table):
         """The optional columns `user` chose for this list, in the table's order;
         names the table does not offer (a column since removed, a hand-made value)
         are ignored."""
-        saved = (getattr(user, "list_columns", None) or {}).get(cls.columns_key) if cls.columns_key else None
+        columns = getattr(user, "list_columns", None)
+        saved = columns.get(cls.columns_key) if cls.columns_key and isinstance(columns, dict) else None
         if not isinstance(saved, list):
             return []
         return [name for name in cls.optional_columns if name in saved]

@@ -109,3 +109,29 @@ def test_the_admin_shows_the_fields(client, admin_user, rep):
     client.force_login(admin_user)
     page = client.get(reverse("admin:accounts_user_change", args=[rep.pk])).content.decode()
     assert 'name="locale"' in page and 'name="time_zone"' in page
+
+
+def test_the_admin_refuses_an_unknown_format_or_time_zone(client, admin_user, rep):
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_change", args=[rep.pk])
+    data = {
+        "username": rep.username,
+        "first_name": rep.first_name,
+        "last_name": rep.last_name,
+        "email": rep.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "locale": "xx-YY",
+        "time_zone": "Mars/Olympus_Mons",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Unknown format" in page and "Unknown time zone" in page
+    rep.refresh_from_db()
+    assert (rep.locale, rep.time_zone) == ("", "")
+    response = client.post(url, {**data, "locale": "de-DE", "time_zone": "Europe/Berlin"})
+    assert response.status_code == 302
+    rep.refresh_from_db()
+    assert (rep.locale, rep.time_zone) == ("de-DE", "Europe/Berlin")

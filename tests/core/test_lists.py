@@ -8,7 +8,7 @@ import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.test import RequestFactory
 
-from core.lists import list_url, remember_list_query
+from core.lists import list_url, remember_list_query, save_list_columns
 from core.tables import HIDDEN_ON_PHONES, FastRowsTable
 from tests.html import parse
 
@@ -52,6 +52,7 @@ def test_optional_columns_are_left_out_until_chosen():
         ({"crm.customer": ["due"]}, []),
         ({}, []),
         (None, []),
+        (["notes"], []),  # not a mapping at all (set by hand in the admin)
     ],
 )
 def test_a_saved_choice_keeps_only_the_optional_columns_the_table_has(saved, chosen):
@@ -105,3 +106,11 @@ def test_the_session_is_written_only_when_the_query_changed():
 
 def test_without_a_request_the_plain_list():
     assert list_url(None, "crm:customer_list") == "/customers/"
+
+
+def test_saving_a_choice_replaces_a_saved_value_that_is_not_a_mapping(rep):
+    rep.list_columns = ["notes"]
+    rep.save(update_fields=["list_columns"])
+    assert save_list_columns(user=rep, table_class=InvoiceLikeTable, columns=["notes"]) == ["notes"]
+    rep.refresh_from_db()
+    assert rep.list_columns == {"billing.invoice": ["notes"]}
