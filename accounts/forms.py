@@ -69,6 +69,11 @@ class PreferencesForm(forms.Form):
         help_text="Times are shown in this zone.",
         error_messages={"invalid_choice": "Choose one of the listed time zones, e.g. Europe/Berlin."},
     )
+    email_notifications = forms.BooleanField(
+        label="Email me mentions and approval requests",
+        required=False,
+        help_text="They always show under the bell; this also sends them to your email address.",
+    )
 
     def __init__(self, *args, browser_locale: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -32,6 +32,12 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True)
     # The optional columns each list shows for this person: {"crm.customer": ["city", "phone"]}.
     list_columns = models.JSONField(default=dict, blank=True)
+    # Whether mentions and approval requests also arrive by email (they always show under the bell).
+    email_notifications = models.BooleanField(
+        "email me mentions and approval requests",
+        default=True,
+        help_text="They always show under the bell; this also sends them to your email address.",
+    )
 
     objects = UserManager()
 

@@ -71,9 +71,12 @@ def preference_errors(*, locale: str, time_zone: str) -> dict[str, str]:
     return errors
 
 
-def update_preferences(*, user: User, by: User, locale: str, time_zone: str) -> User:
+def update_preferences(
+    *, user: User, by: User, locale: str, time_zone: str, email_notifications: bool | None = None
+) -> User:
     """Set how dates and numbers read for `user` (a FORMAT_LOCALES id, "" for the
-    browser's) and their clock (an IANA zone, "" for the company's).
+    browser's), their clock (an IANA zone, "" for the company's) and whether
+    notifications also come by email (unchanged when None).
 
     People set their own; an administrator changes someone else's in the admin.
     Unknown values are refused here too, not only by the form, so the API or a
@@ -85,5 +88,9 @@ def update_preferences(*, user: User, by: User, locale: str, time_zone: str) -> 
     if errors:
         raise ValueError(next(iter(errors.values())))
     user.locale, user.time_zone = locale, time_zone
-    user.save(update_fields=["locale", "time_zone"])
+    fields = ["locale", "time_zone"]
+    if email_notifications is not None:
+        user.email_notifications = email_notifications
+        fields.append("email_notifications")
+    user.save(update_fields=fields)
     return user

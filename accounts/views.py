@@ -94,12 +94,12 @@ def token_revoke(request, pk: int):
 
 
 def preferences(request):
-    """The signed-in person's format and time zone; there is no one else's to open."""
+    """The signed-in person's format, time zone and notification email; there is no one else's to open."""
     user = request.user
     browser_locale = formats.negotiate(request.headers.get("Accept-Language", "")) or formats.company_locale()
     form = PreferencesForm(
         request.POST if request.method == "POST" else None,
-        initial={"locale": user.locale, "time_zone": user.time_zone},
+        initial={"locale": user.locale, "time_zone": user.time_zone, "email_notifications": user.email_notifications},
         browser_locale=browser_locale,
     )
     if form.is_valid():
@@ -112,7 +112,8 @@ def preferences(request):
             messages.success(
                 request,
                 f"Preferences saved: {formats.describe(chosen['locale'] or browser_locale)}, "
-                f"times in {chosen['time_zone'] or settings.TIME_ZONE}.",
+                f"times in {chosen['time_zone'] or settings.TIME_ZONE}, "
+                f"notification emails {'on' if chosen['email_notifications'] else 'off'}.",
             )
             return redirect("preferences")
     status = 400 if form.is_bound else 200

@@ -255,6 +255,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Company and money ---------------------------------------------------------
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# --- Feed (collaboration) -------------------------------------------------------
+# Links in notification emails start here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+FEED_TEXT_MAX_CHARS = env.int("FEED_TEXT_MAX_CHARS", default=5000)
+FEED_ATTACHMENT_MAX_BYTES = env.int("FEED_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+FEED_ATTACHMENTS_PER_POST = env.int("FEED_ATTACHMENTS_PER_POST", default=5)
+# File name extensions people may attach: documents, spreadsheets, images, text.
+FEED_ATTACHMENT_TYPES = env.list(
+    "FEED_ATTACHMENT_TYPES",
+    default=["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "docx", "xlsx", "pptx", "odt", "ods", "eml"],
+)
+# How often open record pages and My feed ask "anything new?" (new items show within this).
+FEED_LIVE_INTERVAL_MS = env.int("FEED_LIVE_INTERVAL_MS", default=1500)
+
 COMPANY_NAME = env.str("COMPANY_NAME", default="Concord Demo GmbH")
 COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="Hauptstraße 1\n10115 Berlin\nGermany")
 COMPANY_TAX_ID = env.str("COMPANY_TAX_ID", default="DE000000000")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("dashboards.urls")),
     path("customers/", include("crm.urls")),
+    path("", include("collaboration.urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -255,6 +255,9 @@ class Customer(models.Model):
     # The colour of each status's badge (core.badges), on lists and the record page.
     STATUS_BADGES = {Status.ACTIVE: "success", Status.PROSPECT: "info", Status.INACTIVE: "secondary"}
 
+    # Changes made through crm.services that the customer's feed shows ("Owner: Ann → Bob").
+    tracked_fields = ("owner", "status", "credit_limit", "payment_terms", "payment_days", "currency")
+
     class Meta:
         ordering = ["name", "id"]
         permissions = [

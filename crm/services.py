@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
+import collaboration
 from accounts.roles import SALES_ROLES
 from core.concurrency import StaleVersion, check_version
 
@@ -164,6 +165,10 @@ def create_customer(*, by, data: dict[str, Any]) -> Customer:
     _check_owner(customer, changes)
     customer.updated_by = by
     _validate_and_save(customer)
+    collaboration.publish(customer, "customer.created", actor=by)
+    # Whoever creates a customer and whoever owns it follow its feed.
+    collaboration.follow(by, customer)
+    collaboration.follow(customer.owner, customer)
     return customer
 
 
@@ -182,11 +187,15 @@ def update_customer(*, customer: Customer, by, data: dict[str, Any], expected_ve
     changes = _changes(customer, data)
     _refuse_forbidden(by, customer, changes)
     if changes:
+        before = collaboration.tracked_values(customer)
         _assign(customer, changes)
         _check_owner(customer, changes)
         customer.version += 1  # under the row lock: two saves never share a version
         customer.updated_by = by
         _validate_and_save(customer, update_fields=[*changes, "version", "updated_at", "updated_by"])
+        collaboration.publish_changes(customer, before, by=by)
+        if "owner" in changes:
+            collaboration.follow(customer.owner, customer)  # a new owner follows what they now own
     return customer
 
 

@@ -53,7 +53,10 @@ def test_saving_changes_how_the_next_pages_read(rep_client, rep):
     rep.refresh_from_db()
     assert (rep.locale, rep.time_zone) == ("de-DE", "America/New_York")
     page = response.content.decode()
-    assert "Preferences saved: Deutsch (Deutschland) — 04.12.2026 · 1.234,56, times in America/New_York." in page
+    assert (
+        "Preferences saved: Deutsch (Deutschland) — 04.12.2026 · 1.234,56, times in America/New_York, notification emails off."
+        in page
+    )
     page = parse(page)
     assert "selected" in page.find(tag="option", value="de-DE").attrs
     assert "selected" in page.find(tag="option", value="America/New_York").attrs

@@ -1,0 +1,105 @@
+"""Reading feeds: a record's, My feed, a person's; each a constant number of queries
+whatever the page holds (items, their latest comments, attachments, mentions, who
+liked what)."""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q
+
+from .models import Comment, FeedItem, Mention, Reaction
+from .registry import content_type_of, record_types
+
+# Comments shown under each item; "Show all n comments" loads the rest.
+LATEST_COMMENTS = 3
+
+
+class FeedFilter(models.TextChoices):
+    ALL = "", "Everything"
+    POSTS = "posts", "Posts"
+    EVENTS = "events", "Events and changes"
+    MENTIONS = "mentions", "Mentions of me"
+
+
+def visibility_condition(user, prefix: str = "") -> Q:
+    """Items whose record `user` may see, as the apps owning the records decide
+    (collaboration.registry). A model whose every record the user sees costs no
+    subquery; one they see none of is left out."""
+    condition = Q(pk__in=[])
+    for registered in record_types():
+        visible = registered.visible(user) if user.is_authenticated else registered.model._default_manager.none()
+        if visible.query.is_empty():
+            continue
+        type_id = content_type_of(registered.model).pk
+        if not visible.query.where:
+            condition |= Q(**{f"{prefix}target_type_id": type_id})
+        else:
+            condition |= Q(**{f"{prefix}target_type_id": type_id, f"{prefix}target_id__in": visible.values("pk")})
+    return condition
+
+
+def items_visible_to(user, queryset: models.QuerySet) -> models.QuerySet:
+    return queryset.filter(visibility_condition(user))
+
+
+def with_details(queryset: models.QuerySet, user) -> models.QuerySet:
+    """Everything an item's card shows, fetched for a whole page at once."""
+    return (
+        queryset.select_related("actor")
+        .prefetch_related(
+            Prefetch(
+                "comments",
+                queryset=Comment.objects.select_related("author").order_by("-id")[:LATEST_COMMENTS],
+                to_attr="latest_comments",
+            ),
+            "attachments",
+            Prefetch("mentions", queryset=Mention.objects.select_related("user"), to_attr="all_mentions"),
+        )
+        .annotate(liked=Exists(Reaction.objects.filter(item=OuterRef("pk"), user_id=user.pk)))
+    )
+
+
+def _kind_filter(queryset: models.QuerySet, feed_filter: str, user, prefix: str = "") -> models.QuerySet:
+    if feed_filter == FeedFilter.POSTS:
+        return queryset.filter(**{f"{prefix}kind": FeedItem.Kind.POST})
+    if feed_filter == FeedFilter.EVENTS:
+        return queryset.filter(**{f"{prefix}kind__in": [FeedItem.Kind.EVENT, FeedItem.Kind.CHANGE]})
+    if feed_filter == FeedFilter.MENTIONS:
+        return queryset.filter(pk__in=Mention.objects.filter(user_id=user.pk).values("item_id"))
+    return queryset
+
+
+def record_feed(user, record: models.Model, *, feed_filter: str = "", before: int | None = None) -> models.QuerySet:
+    """Items on `record`'s feed (its own and those rolled up from records below it),
+    newest first: one range of the placement index. The caller has checked that
+    `user` may see `record`."""
+    type_id = content_type_of(record).pk
+    # A join, not IN (…): the database walks the placement index newest first and stops at the page's end.
+    items = FeedItem.objects.filter(placements__target_type_id=type_id, placements__target_id=record.pk)
+    if before is not None:
+        items = items.filter(pk__lt=before)
+    items = _kind_filter(items_visible_to(user, items), feed_filter, user)
+    return with_details(items.order_by("-id"), user)
+
+
+def my_feed(user, *, feed_filter: str = "", before: int | None = None) -> models.QuerySet:
+    """Items on what `user` follows and those that mention them, newest first: one
+    range of their inbox."""
+    # A join on the inbox's (user, item) index, newest first, stopping at the page's end.
+    entry = {"inbox_entries__user_id": user.pk}  # one filter() call: one join
+    if feed_filter == FeedFilter.POSTS:
+        entry["inbox_entries__kind"] = FeedItem.Kind.POST
+    elif feed_filter == FeedFilter.EVENTS:
+        entry["inbox_entries__kind__in"] = [FeedItem.Kind.EVENT, FeedItem.Kind.CHANGE]
+    elif feed_filter == FeedFilter.MENTIONS:
+        entry["inbox_entries__mentioned"] = True
+    items = FeedItem.objects.filter(**entry)
+    if before is not None:
+        items = items.filter(pk__lt=before)
+    return with_details(items_visible_to(user, items).order_by("-id"), user)
+
+
+def newer_than(queryset: models.QuerySet, after: int) -> models.QuerySet:
+    return queryset.filter(pk__gt=after)
+
+
+def all_comments(item: FeedItem) -> models.QuerySet:
+    return item.comments.select_related("author").order_by("id")
