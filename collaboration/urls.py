@@ -1,8 +1,11 @@
 from django.urls import path
 
-from . import views
+from .views import feed
 
 app_name = "collaboration"
 urlpatterns = [
-    path("feed/live/", views.live_check, name="live"),
+    # --- feed (views/feed.py) ---
+    path("feed/live/", feed.live_check, name="live"),
+    # --- notifications (views/notifications.py) ---
+    # --- approvals (views/approvals.py) ---
 ]
