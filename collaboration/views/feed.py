@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from . import live
+from .. import live
 
 
 def _int(value) -> int | None:
