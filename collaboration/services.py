@@ -24,7 +24,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.roles import ROLES
+from accounts.roles import ADMIN, ROLES
 
 from . import live
 from .models import (
@@ -465,9 +465,7 @@ def _kind(key: str) -> ApprovalKind:
 
 def approvers(kind: ApprovalKind):
     """Active people who may decide requests of `kind`."""
-    condition = Q(is_superuser=True)
-    if kind.approver_groups:
-        condition |= Q(groups__name__in=kind.approver_groups)
+    condition = Q(is_superuser=True) | Q(groups__name__in=[ADMIN, *kind.approver_groups])
     if kind.approver_permission:
         app_label, codename = kind.approver_permission.split(".", 1)
         condition |= Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
