@@ -8,7 +8,7 @@
 and register their models, events and approval kinds (collaboration.registry).
 """
 
-PUBLIC = ("publish", "follow", "unfollow", "tracked_values", "publish_changes", "tracking")
+PUBLIC = ("publish", "follow", "unfollow", "tracked_values", "publish_changes", "tracking", "forget_record")
 
 
 def __getattr__(name):

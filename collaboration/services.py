@@ -138,6 +138,17 @@ def publish(
     return item
 
 
+def forget_record(record: models.Model) -> None:
+    """A record is being deleted: its feed, follows and approvals go with it (items
+    rolled up from it stay on the records above only if they are about another
+    record). Call it in the deleting transaction."""
+    type_id, object_id = _key(record)
+    FeedItem.objects.filter(target_type_id=type_id, target_id=object_id).delete()
+    FeedPlacement.objects.filter(target_type_id=type_id, target_id=object_id).delete()
+    Follow.objects.filter(target_type_id=type_id, target_id=object_id).delete()
+    ApprovalRequest.objects.filter(target_type_id=type_id, target_id=object_id).delete()
+
+
 # --- Tracked fields ------------------------------------------------------------------
 
 

@@ -208,7 +208,9 @@ def delete_customer(*, customer: Customer, by, expected_version: int | None = No
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     check_version(customer, expected_version)
     try:
-        customer.delete()
+        with transaction.atomic():
+            collaboration.forget_record(customer)
+            customer.delete()
     except ProtectedError as error:
         raise CustomerInUse(
             "This customer cannot be deleted while invoices or other records point to it; set it inactive instead."

@@ -88,3 +88,12 @@ def test_whoever_creates_or_owns_a_customer_follows_it(rep, clerk):
     customer = crm.create_customer(by=rep, data={"name": "Acme", "currency": "EUR"})
     assert Follow.objects.filter(user=rep, target_id=customer.pk).count() == 1
     assert record_feed(rep, customer).first().verb == "customer.created"
+
+
+def test_deleting_a_customer_takes_its_feed_and_follows_with_it(rep, admin_user, clerk):
+    customer = crm.create_customer(by=rep, data={"name": "Typo Ltd", "currency": "EUR"})
+    collaboration.follow(clerk, customer)
+    crm.delete_customer(customer=customer, by=admin_user)
+    assert not FeedItem.objects.exists()
+    assert not Follow.objects.exists()
+    assert not my_feed(clerk).exists()
