@@ -1,7 +1,11 @@
 """What the bench measures, and the targets it checks: two small registries.
 
 A measure is a GET request, made by a signed-in sales rep (`session`) or with that
-rep's read-only API token (`token`), repeated after a warm-up. A target reads the
+rep's read-only API token (`token`), repeated after a warm-up; `as_user` names
+another signed-in person (a context field: `heavy_follower_id`), `status` the
+answer expected (204 for an idle live check). A measure with `call` times a
+function instead (a selector, a service inside its transaction). A measure whose
+path is empty (a page not built on this branch) is skipped. A target reads the
 results and says PASS or MISS. Later issues add theirs here:
 
     @measure("invoice_list", "Invoice list page", client="session")
@@ -12,8 +16,12 @@ results and says PASS or MISS. Later issues add theirs here:
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from accounts.models import User
 from crm.models import Customer
 
 
@@ -23,6 +31,9 @@ class Measure:
     title: str
     client: str  # "session" (signed-in rep) or "token" (API token of that rep)
     path: Callable[["BenchContext"], str]
+    as_user: str = ""  # a BenchContext field holding the user id to sign in as, instead of the rep
+    status: int = 200
+    call: Callable[["BenchContext"], Callable[[], object]] | None = None  # what to time instead of a GET
 
 
 @dataclass(frozen=True)
@@ -42,16 +53,36 @@ class BenchContext:
     search_term: str
     busy_owner_id: int
     record_id: int  # a customer with contacts, for the record page
+    # The feed (issue 7; zeros when no feed is seeded).
+    feed_items: int = 0
+    heavy_follower_id: int = 0  # follows ~25,000 customers
+    light_follower_id: int = 0  # follows 20
+    heavy_deep_before: int = 0  # `before=` of a page 10,000 items down the heavy follower's My feed
+    light_deep_before: int = 0  # … 100 items down the light follower's
+    heavy_newest: int = 0  # the newest item in the heavy follower's My feed (the idle live check's `after`)
+    hot_customer_id: int = 0  # a key account with ~2,000 items on its feed
+    hot_newest: int = 0
+    publish_customer_id: int = 0  # a customer with ten followers
 
 
 MEASURES: dict[str, Measure] = {}
 TARGETS: dict[str, Target] = {}
 
 
-def measure(name: str, title: str, *, client: str = "session"):
+def measure(name: str, title: str, *, client: str = "session", as_user: str = "", status: int = 200):
     def register(path: Callable[[BenchContext], str]):
-        MEASURES[name] = Measure(name=name, title=title, client=client, path=path)
+        MEASURES[name] = Measure(name=name, title=title, client=client, path=path, as_user=as_user, status=status)
         return path
+
+    return register
+
+
+def timed_call(name: str, title: str, *, described: str):
+    """Register a measure that times the function `make(ctx)` returns (no HTTP)."""
+
+    def register(make: Callable[[BenchContext], Callable[[], object]]):
+        MEASURES[name] = Measure(name=name, title=title, client="call", path=lambda ctx: described, call=make)
+        return make
 
     return register
 
@@ -66,7 +97,7 @@ def target(name: str, title: str, *, unit: str = ""):
 
 def build_context(rep_id: int) -> BenchContext:
     busiest = Customer.objects.values("owner_id").annotate(n=Count("id")).order_by("-n").first()
-    return BenchContext(
+    ctx = BenchContext(
         rep_id=rep_id,
         customers=Customer.objects.count(),
         # A trade word: matches ~4% of customers, spread over the whole table.
@@ -78,6 +109,8 @@ def build_context(rep_id: int) -> BenchContext:
         .first()
         or 0,
     )
+    add_feed_context(ctx)
+    return ctx
 
 
 # --- customers (issue 2) --------------------------------------------------------------
@@ -146,3 +179,232 @@ def customer_api_vs_baseline(results):
         return None, None
     ratio = api["throughput_rps"] / baseline["throughput_rps"]
     return ratio, ratio >= 0.6
+
+
+# --- the feed (issue 7) ---------------------------------------------------------------
+# My feed and the record feed are measured twice: through the page when this branch
+# has it (`collaboration:my_feed`, the customer record page with its feed panel), and
+# through the selectors the pages run (`my_feed(user)[:20]` / `record_feed(...)[:20]`,
+# evaluated with `with_details`' prefetches, no template) — the targets read the page
+# when it was measured, the selectors otherwise.
+
+
+def add_feed_context(ctx: BenchContext) -> None:
+    from bench import seed
+    from collaboration import live
+    from collaboration.models import FeedItem, InboxEntry
+    from collaboration.registry import content_type_of
+
+    users = dict(User.objects.filter(username__in=["bench_manager01", "bench_clerk01"]).values_list("username", "pk"))
+    if not FeedItem.objects.exists() or len(users) < 2:
+        return
+    ctx.feed_items = FeedItem.objects.count()
+    ctx.heavy_follower_id, ctx.light_follower_id = users["bench_manager01"], users["bench_clerk01"]
+
+    def inbox(user_id, depth):
+        ids = InboxEntry.objects.filter(user_id=user_id).order_by("-item_id").values_list("item_id", flat=True)
+        return ids[depth] if ids[: depth + 1].count() > depth else ids.last()
+
+    ctx.heavy_deep_before = inbox(ctx.heavy_follower_id, 10_000)
+    ctx.light_deep_before = inbox(ctx.light_follower_id, 100)
+    ctx.heavy_newest = live.newest_in_inbox(ctx.heavy_follower_id)
+    ctx.hot_customer_id, ctx.publish_customer_id = seed.HOT_CUSTOMER, seed.PUBLISH_CUSTOMER
+    ctx.hot_newest = live.newest_on_record(content_type_of(Customer).pk, ctx.hot_customer_id)
+
+
+def _page(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""  # not built on this branch: skipped
+
+
+@measure("feed_my_page_heavy", "My feed page, heavy follower (first page)", as_user="heavy_follower_id")
+def feed_my_page_heavy(ctx):
+    return _page("collaboration:my_feed")
+
+
+@measure("feed_my_page_heavy_deep", "My feed page, heavy follower (deep page, before=)", as_user="heavy_follower_id")
+def feed_my_page_heavy_deep(ctx):
+    url = _page("collaboration:my_feed")
+    return url and f"{url}?before={ctx.heavy_deep_before}"
+
+
+@measure("feed_my_page_light", "My feed page, light follower (first page)", as_user="light_follower_id")
+def feed_my_page_light(ctx):
+    return _page("collaboration:my_feed")
+
+
+@measure("feed_record_page", "Customer record page of a key account (feed panel)")
+def feed_record_page(ctx):
+    return f"/customers/{ctx.hot_customer_id}/"
+
+
+def _selector_page(user_id: int, read):
+    from collaboration import selectors
+
+    user = User.objects.get(pk=user_id)
+
+    def run():
+        # What the page's view evaluates: one page of items with their details.
+        items = list(read(selectors, user)[:20])
+        if not items:
+            raise LookupError("the feed is empty: seed it (--feed-items)")
+        return items
+
+    return run
+
+
+@timed_call(
+    "feed_my_heavy", "My feed selectors, heavy follower (first page)", described="selectors.my_feed(heavy)[:20]"
+)
+def feed_my_heavy(ctx):
+    return _selector_page(ctx.heavy_follower_id, lambda s, user: s.my_feed(user))
+
+
+@timed_call(
+    "feed_my_heavy_deep",
+    "My feed selectors, heavy follower (deep page)",
+    described="selectors.my_feed(heavy, before=…)[:20]",
+)
+def feed_my_heavy_deep(ctx):
+    return _selector_page(ctx.heavy_follower_id, lambda s, user: s.my_feed(user, before=ctx.heavy_deep_before))
+
+
+@timed_call(
+    "feed_my_light", "My feed selectors, light follower (first page)", described="selectors.my_feed(light)[:20]"
+)
+def feed_my_light(ctx):
+    return _selector_page(ctx.light_follower_id, lambda s, user: s.my_feed(user))
+
+
+@timed_call(
+    "feed_my_light_deep",
+    "My feed selectors, light follower (deep page)",
+    described="selectors.my_feed(light, before=…)[:20]",
+)
+def feed_my_light_deep(ctx):
+    return _selector_page(ctx.light_follower_id, lambda s, user: s.my_feed(user, before=ctx.light_deep_before))
+
+
+@timed_call(
+    "feed_my_rep_mentions",
+    "My feed selectors, a rep's mentions filter",
+    described="selectors.my_feed(rep, feed_filter='mentions')[:20]",
+)
+def feed_my_rep_mentions(ctx):
+    return _selector_page(ctx.rep_id, lambda s, user: s.my_feed(user, feed_filter="mentions"))
+
+
+@timed_call(
+    "feed_record",
+    "Record feed selectors, key account (first page)",
+    described="selectors.record_feed(rep, customer)[:20]",
+)
+def feed_record(ctx):
+    customer = Customer.objects.get(pk=ctx.hot_customer_id)
+    return _selector_page(ctx.rep_id, lambda s, user: s.record_feed(user, customer))
+
+
+@measure(
+    "feed_live_record",
+    "Idle live check, record (GET /feed/live/?on=crm.customer:…, 204)",
+    status=204,
+)
+def feed_live_record(ctx):
+    return f"/feed/live/?on=crm.customer:{ctx.hot_customer_id}&after={ctx.hot_newest}"
+
+
+@measure(
+    "feed_live_inbox",
+    "Idle live check, My feed (GET /feed/live/?on=inbox, 204)",
+    as_user="heavy_follower_id",
+    status=204,
+)
+def feed_live_inbox(ctx):
+    return f"/feed/live/?on=inbox&after={ctx.heavy_newest}"
+
+
+def _operation(ctx, *, publishing: bool):
+    """A small operation on a customer in its transaction (touch the row), with or
+    without publishing an event on it: the difference is what publishing adds."""
+    from collaboration.services import publish
+
+    customer = Customer.objects.get(pk=ctx.publish_customer_id)
+    rep = User.objects.get(pk=ctx.rep_id)
+    data = {"number": "INV-2026-000142", "amount": "4200.00", "currency": "EUR"}
+
+    def run():
+        with transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+            if publishing:
+                publish(customer, "invoice.issued", actor=rep, data=data)
+
+    return run
+
+
+@timed_call(
+    "feed_operation",
+    "An operation on a customer (its transaction, no event)",
+    described="atomic: UPDATE customer",
+)
+def feed_operation(ctx):
+    return _operation(ctx, publishing=False)
+
+
+@timed_call(
+    "feed_operation_publish",
+    "The same operation publishing an event (10 followers)",
+    described="atomic: UPDATE customer + collaboration.publish",
+)
+def feed_operation_publish(ctx):
+    return _operation(ctx, publishing=True)
+
+
+def _first_ok(results, *names):
+    for name in names:
+        result = results.get(name)
+        if result and result.get("ok"):
+            return result
+    return None
+
+
+@target("feed_my_feed_p95", "My feed p95 ≤ 40 ms (heavy and light follower, first and deep page; worst)", unit="ms")
+def feed_my_feed_p95(results):
+    measured = [
+        _first_ok(results, "feed_my_page_heavy", "feed_my_heavy"),
+        _first_ok(results, "feed_my_page_heavy_deep", "feed_my_heavy_deep"),
+        _first_ok(results, "feed_my_page_light", "feed_my_light"),
+        _first_ok(results, "feed_my_light_deep"),
+    ]
+    measured = [r for r in measured if r]
+    if not measured:
+        return None, None
+    worst = max(r["p95_ms"] for r in measured)
+    return worst, worst <= 40
+
+
+@target("feed_record_p95", "Record feed p95 ≤ 40 ms (a key account's feed)", unit="ms")
+def feed_record_p95(results):
+    result = _first_ok(results, "feed_record")
+    if result is None:
+        return None, None
+    return result["p95_ms"], result["p95_ms"] <= 40
+
+
+@target("feed_publish_added", "Publishing an event adds ≤ 2 ms to the operation (p95 with − p95 without)", unit="ms")
+def feed_publish_added(results):
+    alone, publishing = results.get("feed_operation"), results.get("feed_operation_publish")
+    if not (alone and publishing and alone.get("ok") and publishing.get("ok")):
+        return None, None
+    added = publishing["p95_ms"] - alone["p95_ms"]
+    return added, added <= 2
+
+
+@target("feed_live_p95", "Idle live check p95 ≤ 2 ms per request (record and My feed; worst)", unit="ms")
+def feed_live_p95(results):
+    measured = [r for r in (results.get("feed_live_record"), results.get("feed_live_inbox")) if r and r.get("ok")]
+    if not measured:
+        return None, None
+    worst = max(r["p95_ms"] for r in measured)
+    return worst, worst <= 2

@@ -22,7 +22,7 @@ from django.db import connection, reset_queries
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.services import create_api_token
 from bench import seed
 from bench.database import bench_database
@@ -55,6 +55,12 @@ def parse_args(argv):
     parser.add_argument(
         "--customers", type=int, default=100_000, help="customers to seed (default 100000; ~2 contacts each)"
     )
+    parser.add_argument(
+        "--feed-items",
+        type=int,
+        default=seed.FEED_ITEMS,
+        help=f"feed items to seed over the customers (default {seed.FEED_ITEMS}; 0: no feed)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per measure (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per measure first (default 20)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
@@ -85,8 +91,8 @@ def parse_args(argv):
         "--profile", metavar="NAME", choices=sorted(MEASURES), help="cProfile one measure's timed requests"
     )
     args = parser.parse_args(argv)
-    if args.customers < 1 or args.requests < 1 or args.warmup < 0:
-        parser.error("--customers and --requests must be at least 1, --warmup at least 0")
+    if args.customers < 1 or args.requests < 1 or args.warmup < 0 or args.feed_items < 0:
+        parser.error("--customers and --requests must be at least 1, --warmup and --feed-items at least 0")
     if args.reuse:
         args.keep = True
     return args
@@ -112,7 +118,7 @@ def main(argv) -> int:
             f"({'reused if seeded' if db.reused else 'fresh'}{', kept afterwards' if args.keep else ', dropped afterwards'})"
         )
         reps = seed.seed_sales_reps()
-        report = None
+        report = feed_report = None
         if args.reuse and seed.seeded_customers() == args.customers:
             print(f"Reusing {args.customers:,} seeded customers.")
         else:
@@ -123,6 +129,17 @@ def main(argv) -> int:
                 f"({report.rows_per_second:,.0f} rows/s): {report.method}"
                 + (f"; {'; '.join(report.notes)}" if report.notes else "")
             )
+        if args.feed_items and (report is not None or seed.seeded_feed_items() != args.feed_items):
+            print(f"Seeding {args.feed_items:,} feed items over the customers …")
+            feed_report = seed.seed_feed(items=args.feed_items, reps=reps)
+            print(
+                f"Seeded {feed_report.items:,} feed items in {feed_report.seconds:.1f} s "
+                f"({feed_report.rows_per_second:,.0f} rows/s; "
+                + ", ".join(f"{name} {rows:,}" for name, rows in feed_report.rows.items())
+                + f"): {feed_report.method}"
+            )
+        elif args.feed_items:
+            print(f"Reusing {args.feed_items:,} seeded feed items.")
 
         rep = reps[0]
         ctx = build_context(rep.pk)
@@ -144,10 +161,10 @@ def main(argv) -> int:
                 f"\nNote: the machine was busy (load average {load:.1f} on {os.cpu_count()} cores): latencies are "
                 "inflated; compare the cpu ms column, or run again on a quiet machine."
             )
-        path = write_json(args, db, report, ctx, results, targets, started_at, load)
+        path = write_json(args, db, report, ctx, results, targets, started_at, load, feed_report=feed_report)
         print(f"\nResults: {path.relative_to(settings.BASE_DIR)}")
         ApiToken.objects.filter(name=token_name()).delete()
-    return 0 if all(r["ok"] for r in results.values()) else 2
+    return 0 if all(r["ok"] or r.get("skipped") for r in results.values()) else 2
 
 
 def run_served_mode(args, db, report, ctx, rep, started_at) -> int:
@@ -185,6 +202,19 @@ def clients_for(rep) -> dict[str, Client]:
     return {"session": session, "token": Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")}
 
 
+def client_for(measure, ctx: BenchContext, clients: dict) -> Client | None:
+    """The measure's client: the rep's, or a session of the person `as_user` names."""
+    if measure.call is not None:
+        return None
+    if not measure.as_user:
+        return clients[measure.client]
+    user_id = getattr(ctx, measure.as_user)
+    if ("session", user_id) not in clients:
+        session = clients[("session", user_id)] = Client(raise_request_exception=False)
+        session.force_login(User.objects.get(pk=user_id))
+    return clients[("session", user_id)]
+
+
 ROUNDS = 10
 
 
@@ -192,7 +222,7 @@ def measure_all(selected, ctx: BenchContext, rep, args) -> dict:
     """Warm every measure up, then time them in interleaved rounds, so a burst of load
     on the machine hits all of them alike and the ratios between them stay fair."""
     clients = clients_for(rep)
-    runs = [MeasureRun(m, clients[m.client], m.path(ctx), args.profile == m.name) for m in selected]
+    runs = [MeasureRun(m, client_for(m, ctx, clients), m.path(ctx), args.profile == m.name, ctx) for m in selected]
     for run in runs:
         run.prepare(args.warmup)
     rounds = min(ROUNDS, args.requests)
@@ -203,7 +233,13 @@ def measure_all(selected, ctx: BenchContext, rep, args) -> dict:
     results = {}
     for run in runs:
         result = results[run.measure.name] = run.result()
-        state = f"{result['p95_ms']:.1f} ms p95" if result["ok"] else f"FAILED: {result['error']}"
+        state = (
+            f"{result['p95_ms']:.1f} ms p95"
+            if result["ok"]
+            else f"skipped: {result['error']}"
+            if result.get("skipped")
+            else f"FAILED: {result['error']}"
+        )
         print(f"  {run.measure.name:<24} {state}")
         if run.profile is not None:
             print_profile(run.profile, run.measure.name)
@@ -216,22 +252,37 @@ class MeasureRun:
     """One measure's requests: warm-up, one request with its queries captured, then
     timed requests (in rounds), and the figures."""
 
-    def __init__(self, measure, client: Client, url: str, profile: bool):
+    def __init__(self, measure, client: Client | None, url: str, profile: bool, ctx: BenchContext):
         self.measure, self.client, self.url = measure, client, url
         self.profile = cProfile.Profile() if profile else None
         self.error = None
+        self.skipped = False
+        self.call = None
+        if measure.name.startswith("feed_") and not ctx.feed_items:
+            self.error, self.skipped = "no feed seeded (--feed-items)", True
+        elif not url:
+            self.error, self.skipped = "no such page on this branch", True
+        elif measure.call is not None:
+            self.call = measure.call(ctx)
         self.latencies: list[float] = []
         self.cpu_seconds = 0.0
         self.queries: list[dict] = []
         self.response_bytes = 0
 
     def get(self):
+        if self.call is not None:
+            try:
+                return self.call()
+            except Exception as error:  # reported as the measure's failure, like a page's 500
+                raise MeasureError(f"{type(error).__name__}: {error}") from error
         response = self.client.get(self.url)
-        if response.status_code != 200:
+        if response.status_code != self.measure.status:
             raise MeasureError(f"HTTP {response.status_code} for {self.url}")
         return response
 
     def prepare(self, warmup: int):
+        if self.error:
+            return
         try:
             for _ in range(warmup):
                 self.get()
@@ -249,7 +300,7 @@ class MeasureRun:
             {"sql": query["sql"], "ms": ms}
             for query, ms in zip(captured_queries, timer.timings(len(captured_queries)), strict=True)
         ]
-        self.response_bytes = len(response.content)
+        self.response_bytes = len(getattr(response, "content", b""))
 
     def time(self, requests: int):
         if self.error:
@@ -272,7 +323,7 @@ class MeasureRun:
     def result(self) -> dict:
         described = {"title": self.measure.title, "url": self.url, "client": self.measure.client}
         if self.error:
-            return {"ok": False, "error": self.error, **described}
+            return {"ok": False, "error": self.error, "skipped": self.skipped, **described}
         ms = sorted(latency * 1000 for latency in self.latencies)
         return {
             "ok": True,
@@ -351,7 +402,9 @@ def print_report(results: dict, targets: dict, ctx: BenchContext):
     )
     for result in results.values():
         if not result["ok"]:
-            print(f"{result['title']:<{width}} {'—':>5}  {result['error']}")
+            print(
+                f"{result['title']:<{width}} {'—':>5}  {'skipped: ' if result.get('skipped') else ''}{result['error']}"
+            )
             continue
         print(
             f"{result['title']:<{width}} {result['requests']:>5} {result['p50_ms']:>8.1f} {result['p95_ms']:>8.1f} "
@@ -406,7 +459,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def write_json(args, db, report, ctx, results, targets, started_at, load, served=None) -> Path:
+def write_json(args, db, report, ctx, results, targets, started_at, load, served=None, feed_report=None) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{started_at:%Y%m%d-%H%M%S}{'-served' if served else ''}.json"
     data = {
@@ -423,7 +476,7 @@ def write_json(args, db, report, ctx, results, targets, started_at, load, served
             "database": db.server_version,
             "database_name": db.name,
         },
-        "scale": {"customers": ctx.customers},
+        "scale": {"customers": ctx.customers, "feed_items": ctx.feed_items},
         "seed": None
         if report is None
         else {
@@ -434,6 +487,15 @@ def write_json(args, db, report, ctx, results, targets, started_at, load, served
             "rows_per_second": report.rows_per_second,
             "method": report.method,
             "notes": report.notes,
+        },
+        "feed_seed": None
+        if feed_report is None
+        else {
+            "items": feed_report.items,
+            "rows": feed_report.rows,
+            "seconds": feed_report.seconds,
+            "rows_per_second": feed_report.rows_per_second,
+            "method": feed_report.method,
         },
         "requests": args.requests,
         "warmup": args.warmup,

@@ -13,6 +13,7 @@ generator): two runs at one scale hold the same data and their figures compare.
 """
 
 import io
+import json
 import random
 import time
 from collections.abc import Iterator
@@ -264,7 +265,15 @@ class BatchInsert:
             kind = f.get_internal_type()
             if kind == "BooleanField":
                 converters.append(lambda v: v == "t")
-            elif kind in ("BigAutoField", "AutoField", "ForeignKey", "PositiveSmallIntegerField", "IntegerField"):
+            elif kind in (
+                "BigAutoField",
+                "AutoField",
+                "ForeignKey",
+                "PositiveSmallIntegerField",
+                "PositiveIntegerField",
+                "PositiveBigIntegerField",
+                "IntegerField",
+            ):
                 converters.append(lambda v: None if v == NULL else int(v))
             else:
                 converters.append(lambda v: None if v == NULL else v)
@@ -383,3 +392,337 @@ def seed_customers(*, customers: int, reps: list[User], out=print) -> SeedReport
 
 def seeded_customers() -> int:
     return Customer.objects.count()
+
+
+# --- the feed (issue 7) ----------------------------------------------------------------
+# 1M items over the customers, shaped like a busy book: a tenth of them on 50 key
+# accounts (~2,000 items each: the record-feed measure reads customer 1), a fifth also
+# on a second customer (as an invoice's event shows on its customer too), every item
+# with an actor also on that person's own feed (as collaboration.services.publish
+# places it). Follows: each rep follows the customers they own, bench_manager01
+# every 4th customer (the heavy follower: ~25,000), bench_manager02 every 20th,
+# bench_clerk01 twenty (the light follower), and customer PUBLISH_CUSTOMER has ten
+# followers (the publish measure). InboxEntry rows are what publishing would have
+# written: one per follower of each record an item shows on, and per person mentioned.
+
+FEED_ITEMS = 1_000_000
+BATCH_ITEMS = 100_000
+KEY_ACCOUNTS = 50
+KEY_ACCOUNT_PERCENT = 10
+ROLLED_UP_PERCENT = 20
+HEAVY_FOLLOWS_EVERY = 4
+MEDIUM_FOLLOWS_EVERY = 20
+LIGHT_FOLLOWED = range(101, 121)
+HOT_CUSTOMER = 1
+PUBLISH_CUSTOMER = 7  # not followed by the managers or the clerk: the live checks never see its items
+PUBLISH_FOLLOWERS = 10
+TWO_YEARS = 2 * 365 * 86400
+FEED_USERS = (
+    # username, role, first, last
+    ("bench_manager01", "Sales manager", "Marta", "Vogel"),
+    ("bench_manager02", "Finance manager", "Henrik", "Brandt"),
+    ("bench_clerk01", "Finance clerk", "Lea", "Jansen"),
+)
+
+# fmt: off
+POST_BODIES = (
+    "Called them about the renewal, they want a 3-year term with 8% off. Drafting the quote.",
+    "Customer says invoice is wrong: the March service outage was never credited.",
+    "Met the new head of purchasing today, budget for next year is approved.",
+    "They pay 40 days late on average; let's move them to 14 days net on the next order.",
+    "Please hold reminders until the credit note is issued.",
+    "PO received, delivery planned for week 12.",
+    "They asked for a second ship-to address in Rotterdam.",
+    "Credit limit review due: open balance is close to the limit.",
+    "Complaint about the last delivery, damaged pallets. Claim filed with the carrier.",
+    "Renewal signed! Onboarding call next Tuesday.",
+    "Payment promised for Friday, will check the bank statement Monday.",
+    "New contact for accounts payable: see contacts, the old address bounces.",
+)
+COMMENT_BODIES = (
+    "Thanks, noted.", "I'll check the terms with finance.", "Agreed, let's do that.",
+    "Can you send me the PO number?", "Done, reminder paused.", "Good news!",
+)
+EVENT_VERBS = ("invoice.issued", "payment.received", "invoice.overdue", "dunning.notice_sent")
+CHANGES = tuple(
+    json.dumps({"changes": [change]}, ensure_ascii=False)
+    for change in (
+        {"field": "status", "label": "Status", "old": "Prospect", "new": "Active", "type": "text"},
+        {"field": "payment_days", "label": "Payment days", "old": "30", "new": "14", "type": "text"},
+        {"field": "credit_limit", "label": "Credit limit", "old": "10000.00", "new": "25000.00", "type": "money",
+         "currency": "EUR"},
+        {"field": "owner", "label": "Owner", "old": "Bench Rep 03", "new": "Bench Rep 07", "type": "text"},
+    )
+)
+# fmt: on
+
+ITEM_COLUMNS = (
+    "id", "kind", "verb", "target_type_id", "target_id", "target_label", "actor_id", "body", "data", "created_at",
+    "comment_count", "like_count",
+)  # fmt: skip
+PLACEMENT_COLUMNS = ("id", "item_id", "target_type_id", "target_id")
+INBOX_COLUMNS = ("id", "user_id", "item_id", "kind", "mentioned")
+FOLLOW_COLUMNS = ("id", "user_id", "target_type_id", "target_id", "created_at")
+COMMENT_COLUMNS = ("id", "item_id", "author_id", "body", "created_at")
+REACTION_COLUMNS = ("id", "item_id", "user_id", "created_at")
+MENTION_COLUMNS = ("id", "item_id", "comment_id", "user_id")
+NOTIFICATION_COLUMNS = (
+    "id", "user_id", "kind", "actor_id", "item_id", "approval_id", "text", "url", "created_at", "read_at",
+    "emailed_at",
+)  # fmt: skip
+
+
+@dataclass
+class FeedSeedReport:
+    items: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    method: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return sum(self.rows.values()) / self.seconds if self.seconds else 0.0
+
+
+def seed_feed_users() -> dict[str, User]:
+    """The managers and the clerk who follow many (or few) customers."""
+    users = {}
+    for username, role, first, last in FEED_USERS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@concord.example"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role))
+        users[username] = user
+    return users
+
+
+class FeedRows:
+    """Generates the feed's rows in batches (COPY text fields), ids counted here."""
+
+    def __init__(self, *, customers, reps, feed_users, now, seed=2027):
+        from collaboration.registry import content_type_of
+
+        self.getrandbits = random.Random(seed).getrandbits
+        self.customer_type = str(content_type_of(Customer).pk)
+        self.user_type = str(content_type_of(User).pk)
+        # customers: {id: (name, owner id)}; a list indexed by id is faster.
+        self.count = max(customers)
+        self.names = [""] * (self.count + 1)
+        self.owners = [0] * (self.count + 1)
+        for pk, (name, owner_id) in customers.items():
+            self.names[pk], self.owners[pk] = name, owner_id
+        self.reps = [rep.pk for rep in reps]
+        self.usernames = {rep.pk: rep.username for rep in reps}
+        self.display = {u.pk: (u.get_full_name() or u.username) for u in [*reps, *feed_users.values()]}
+        self.heavy = feed_users["bench_manager01"].pk
+        self.medium = feed_users["bench_manager02"].pk
+        self.light = feed_users["bench_clerk01"].pk
+        owner = self.owners[PUBLISH_CUSTOMER] if self.count >= PUBLISH_CUSTOMER else None
+        self.publish_followers = [owner, *[r for r in self.reps if r != owner][: PUBLISH_FOLLOWERS - 1]]
+        self.now = now
+        self.base = now - timedelta(seconds=TWO_YEARS)
+        self.ids = dict.fromkeys(
+            ("item", "placement", "inbox", "follow", "comment", "reaction", "mention", "notice"), 0
+        )
+
+    def _next(self, table: str) -> str:
+        self.ids[table] += 1
+        return str(self.ids[table])
+
+    def followers(self, customer: int) -> list[int]:
+        people = [self.owners[customer]]
+        if customer % HEAVY_FOLLOWS_EVERY == 0:
+            people.append(self.heavy)
+        if customer % MEDIUM_FOLLOWS_EVERY == 1:
+            people.append(self.medium)
+        if customer in LIGHT_FOLLOWED:
+            people.append(self.light)
+        if customer == PUBLISH_CUSTOMER:
+            people = self.publish_followers
+        return people
+
+    def follows(self) -> list[tuple]:
+        rows = []
+        created = (self.base - timedelta(days=1)).isoformat(" ")
+        for customer in range(1, self.count + 1):
+            if self.owners[customer]:
+                for user in dict.fromkeys(self.followers(customer)):
+                    rows.append((self._next("follow"), str(user), self.customer_type, str(customer), created))
+        return rows
+
+    def batch(self, total: int, size: int) -> dict[str, list[tuple]]:
+        """The next `size` items (of `total`) and every row that hangs off them."""
+        rows = {name: [] for name in ("items", "placements", "inbox", "comments", "reactions", "mentions", "notices")}
+        getrandbits, count, reps, n_reps = self.getrandbits, self.count, self.reps, len(self.reps)
+        start = self.ids["item"]
+        for _ in range(min(size, total - start)):
+            item_id = self._next("item")
+            number = int(item_id)
+            bits = getrandbits(160)
+            bits, key_draw = divmod(bits, 100)
+            bits, customer = divmod(bits, count)
+            customer += 1
+            if key_draw < KEY_ACCOUNT_PERCENT:
+                customer = 1 + customer % KEY_ACCOUNTS
+            if not self.owners[customer]:
+                customer = 1
+            bits, kind_draw = divmod(bits, 20)
+            bits, actor_draw = divmod(bits, 20)
+            bits, other_rep = divmod(bits, n_reps)
+            bits, rollup_draw = divmod(bits, 100)
+            bits, second = divmod(bits, count)
+            bits, comment_draw = divmod(bits, 40)
+            bits, like_draw = divmod(bits, 40)
+            bits, mention_draw = divmod(bits, 10)
+            bits, text_i = divmod(bits, 1_000_000)
+            owner = self.owners[customer]
+            # Ids and created_at rise together: newest first is the same by either.
+            created_at = self.base + timedelta(seconds=TWO_YEARS * number / total)
+            created = created_at.isoformat(" ")
+            kind = "post" if kind_draw < 8 else "event" if kind_draw < 15 else "change"
+            actor = owner if actor_draw < 12 else reps[other_rep] if actor_draw < 17 else None
+            mentioned = None
+            if kind == "post":
+                actor = actor or owner
+                body = POST_BODIES[text_i % len(POST_BODIES)]
+                if mention_draw == 0:
+                    mentioned = reps[(other_rep + 1) % n_reps]
+                    if mentioned == actor:
+                        mentioned = reps[(other_rep + 2) % n_reps]
+                    body = f"@{self.usernames[mentioned]} {body}"
+                verb, data = "post", "{}"
+            elif kind == "event":
+                body = ""
+                verb = EVENT_VERBS[text_i % len(EVENT_VERBS)]
+                data = (
+                    f'{{"number": "INV-{2025 + number * 2 // total}-{text_i:06d}", '
+                    f'"amount": "{100 + text_i % 20_000}.00", "currency": "EUR"}}'
+                )
+            else:
+                actor = actor or owner
+                body, verb, data = "", "changed", CHANGES[text_i % len(CHANGES)]
+            n_comments = 1 + comment_draw % 3 if comment_draw < 4 else 0  # 10% of items
+            n_likes = 1 + like_draw % 4 if like_draw < 6 else 0  # 15%
+            actor_text = str(actor) if actor else NULL
+            rows["items"].append((
+                item_id, kind, verb, self.customer_type, str(customer), self.names[customer], actor_text, body, data,
+                created, str(n_comments), str(n_likes),
+            ))  # fmt: skip
+            records = [customer]
+            placements = rows["placements"]
+            placements.append((self._next("placement"), item_id, self.customer_type, str(customer)))
+            if rollup_draw < ROLLED_UP_PERCENT and self.owners[second + 1] and second + 1 != customer:
+                records.append(second + 1)
+                placements.append((self._next("placement"), item_id, self.customer_type, str(second + 1)))
+            if actor:
+                placements.append((self._next("placement"), item_id, self.user_type, actor_text))
+            readers = {user: False for record in records for user in self.followers(record)}
+            if mentioned:
+                readers[mentioned] = True
+                rows["mentions"].append((self._next("mention"), item_id, NULL, str(mentioned)))
+                read = created if number < total * 0.98 else NULL  # the old ones are read
+                rows["notices"].append((
+                    self._next("notice"), str(mentioned), "mention", actor_text, item_id, NULL,
+                    f"{self.display[actor]} mentioned you in {self.names[customer]}"[:300],
+                    f"/customers/{customer}/#item-{item_id}", created, read, created,
+                ))  # fmt: skip
+            for user, is_mention in readers.items():
+                rows["inbox"].append((self._next("inbox"), str(user), item_id, kind, "t" if is_mention else "f"))
+            for k in range(n_comments):
+                at = min(created_at + timedelta(minutes=k + 1), self.now).isoformat(" ")
+                author = reps[(other_rep + k) % n_reps]
+                body = COMMENT_BODIES[(text_i + k) % len(COMMENT_BODIES)]
+                rows["comments"].append((self._next("comment"), item_id, str(author), body, at))
+            for k in range(n_likes):
+                user = reps[(other_rep + 3 + k) % n_reps]
+                rows["reactions"].append((self._next("reaction"), item_id, str(user), created))
+        return rows
+
+
+def seed_feed(*, items: int, reps: list[User], out=print) -> FeedSeedReport:
+    """Replace the feed with `items` generated items over the seeded customers, and
+    their placements, inbox entries, follows, comments, likes, mentions and
+    notifications — loaded like the customers (COPY into bare tables on PostgreSQL)."""
+    from django.core.cache import cache
+
+    from collaboration import live
+    from collaboration.models import (
+        ApprovalRequest,
+        Attachment,
+        Comment,
+        FeedItem,
+        FeedPlacement,
+        Follow,
+        InboxEntry,
+        Mention,
+        Notification,
+        Reaction,
+    )
+
+    feed_users = seed_feed_users()
+    tables = {
+        "items": Table(FeedItem, ITEM_COLUMNS),
+        "placements": Table(FeedPlacement, PLACEMENT_COLUMNS),
+        "inbox": Table(InboxEntry, INBOX_COLUMNS),
+        "follows": Table(Follow, FOLLOW_COLUMNS),
+        "comments": Table(Comment, COMMENT_COLUMNS),
+        "reactions": Table(Reaction, REACTION_COLUMNS),
+        "mentions": Table(Mention, MENTION_COLUMNS),
+        "notices": Table(Notification, NOTIFICATION_COLUMNS),
+    }
+    models = [Notification, Mention, Reaction, Comment, Attachment, InboxEntry, FeedPlacement, Follow, FeedItem]
+    use_copy = connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg2"
+    strategy = (PostgresCopy if use_copy else BatchInsert)(list(tables.values()))
+    customers = {pk: (name, owner) for pk, name, owner in Customer.objects.values_list("pk", "name", "owner_id")}
+    report = FeedSeedReport(rows=dict.fromkeys(tables, 0))
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(m._meta.db_table for m in [*models, ApprovalRequest])
+            cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for model in [*models, ApprovalRequest]:
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        strategy.prepare(cursor)
+        generator = FeedRows(
+            customers=customers, reps=reps, feed_users=feed_users, now=datetime.now(UTC).replace(tzinfo=None)
+        )
+        follows = generator.follows()
+        strategy.load(cursor, tables["follows"], follows)
+        report.rows["follows"] = len(follows)
+        while report.items < items:
+            rows = generator.batch(items, BATCH_ITEMS)
+            for name, batch in rows.items():
+                if batch:
+                    strategy.load(cursor, tables[name], batch)
+                report.rows[name] += len(batch)
+            report.items += len(rows["items"])
+            out(f"  … {report.items:,} feed items ({time.perf_counter() - started:.1f} s)")
+        strategy.finish(cursor)
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(t.name for t in tables.values())}")
+    # The live checks answer from the cache: forget what an earlier seed left there.
+    type_id = int(generator.customer_type)
+    cache.delete_many(
+        [live._record_key(type_id, pk) for pk in (*range(1, KEY_ACCOUNTS + 1), PUBLISH_CUSTOMER)]
+        + [
+            key
+            for user in [*reps, *feed_users.values()]
+            for key in (live._inbox_key(user.pk), live._unread_key(user.pk))
+        ]
+    )
+    report.seconds = time.perf_counter() - started
+    report.method = strategy.describe()
+    return report
+
+
+def seeded_feed_items() -> int:
+    from collaboration.models import FeedItem
+
+    return FeedItem.objects.count()

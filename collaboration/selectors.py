@@ -40,6 +40,17 @@ def items_visible_to(user, queryset: models.QuerySet) -> models.QuerySet:
     return queryset.filter(visibility_condition(user))
 
 
+def _reaction_of(user) -> models.QuerySet:
+    """`user`'s reaction to the outer query's item.
+
+    The redundant `item_id <= item.id` is deliberate: with only equalities PostgreSQL
+    may run EXISTS as a hashed subplan that reads *all* of the user's reactions
+    (16,000 rows for an active user: ~7–14 ms per page at 1M items); a correlated
+    condition that is not an equality leaves it one probe of the (item, user) unique
+    index per item on the page (~0.005 ms each)."""
+    return Reaction.objects.filter(item=OuterRef("pk"), item_id__lte=OuterRef("pk"), user_id=user.pk)
+
+
 def with_details(queryset: models.QuerySet, user) -> models.QuerySet:
     """Everything an item's card shows, fetched for a whole page at once."""
     return (
@@ -53,7 +64,7 @@ def with_details(queryset: models.QuerySet, user) -> models.QuerySet:
             "attachments",
             Prefetch("mentions", queryset=Mention.objects.select_related("user"), to_attr="all_mentions"),
         )
-        .annotate(liked=Exists(Reaction.objects.filter(item=OuterRef("pk"), user_id=user.pk)))
+        .annotate(liked=Exists(_reaction_of(user)))
     )
 
 
