@@ -157,3 +157,153 @@ TAX_PREFIX = {
     "SE": "SE",
     "US": "US",
 }
+
+# --- the feed: what people said on the records ----------------------------------------
+# (customer, days ago, author, post, [(author, hours later, comment)], [who liked it]);
+# posted, commented and liked through collaboration.services in this order, then dated
+# back to when they were "said", so ids and dates run the same way.
+FEED_THREADS = [
+    (
+        "Helix Pharma",
+        20,
+        "rep",
+        "Customer says invoice 142 is wrong: the service outage in March was never credited. "
+        "@clerk please hold reminders until we sort it out.",
+        [
+            ("clerk", 2, "Reminders paused for Helix. @rep can you get me the outage dates for the credit note?"),
+            ("rep", 5, "Outage was 3–5 March, ticket SR-2291. Details are in the shared folder."),
+        ],
+        ["salesmanager"],
+    ),
+    (
+        "Nordwind Logistik",
+        18,
+        "rep2",
+        "Renewal call went well: they want a 3-year term at 22% off. @salesmanager that needs your approval, "
+        "the quote draft is ready.",
+        [
+            ("salesmanager", 3, "22% is a lot for three years. Can we do 18% with quarterly billing?"),
+            ("rep2", 26, "They accept 18% if payment terms stay at 30 days net."),
+        ],
+        ["rep"],
+    ),
+    (
+        "Cobalt Robotics",
+        16,
+        "clerk",
+        "Payment of 4,200.00 received for INV-2026-000118, thanks for chasing. Two invoices still open, "
+        "35 days overdue.",
+        [("rep", 4, "They moved to a new AP system last month; I've added their new AP contact.")],
+        ["financemanager"],
+    ),
+    (
+        "Glacier Insurance",
+        15,
+        "financemanager",
+        "Raising the credit limit to 100,000.00: three years of on-time payment and the new framework "
+        "contract. @rep FYI before you quote the expansion.",
+        [("rep", 1, "Great, the quote goes out tomorrow.")],
+        ["rep", "salesmanager"],
+    ),
+    (
+        "Maison Verdier",
+        13,
+        "rep",
+        "They asked for invoices in French and a PO number on every invoice from now on. PO for Q2 is 4500-7781.",
+        [("clerk", 6, "Noted, the PO goes on the next billing run.")],
+        [],
+    ),
+    (
+        "Tulip Fintech",
+        12,
+        "clerk",
+        "Dunning level 2 went out today: 12,480.00 overdue across three invoices. @rep2 anything I should "
+        "know before level 3?",
+        [
+            ("rep2", 2, "They're mid-negotiation on the renewal. Please hold level 3 until the end of the month."),
+            ("financemanager", 4, "OK to hold until the 30th, not longer."),
+        ],
+        ["clerk"],
+    ),
+    (
+        "Ferro Meccanica",
+        10,
+        "rep2",
+        "Delivery complaint: two pallets arrived damaged. They will short-pay invoice 151 by 1,150.00 "
+        "until the claim is settled.",
+        [
+            ("clerk", 3, "@financemanager do we book this as a dispute or wait for the carrier?"),
+            ("financemanager", 5, "Book it as a dispute, so dunning skips it."),
+        ],
+        [],
+    ),
+    (
+        "Kestrel Analytics",
+        9,
+        "salesmanager",
+        "Kestrel is our biggest upsell chance this quarter. @rep @rep2 let's meet Thursday to split the account plan.",
+        [("rep", 1, "Thursday 10:00 works for me.")],
+        ["rep2"],
+    ),
+    (
+        "Riverside Foods",
+        7,
+        "rep",
+        "New head of purchasing: Grace Johnson. The old AP address bounces; contacts are updated.",
+        [],
+        ["clerk"],
+    ),
+    (
+        "Quantum Leap Software",
+        6,
+        "clerk",
+        "Bank details changed per their letter. @financemanager please confirm by phone before the next "
+        "payment run (fraud check).",
+        [("financemanager", 2, "Called their CFO: confirmed. Go ahead.")],
+        ["clerk"],
+    ),
+    (
+        "Hudson Freight",
+        4,
+        "rep2",
+        "Verbal yes on the fleet tracking deal, 48,000.00 a year. Contract by Friday.",
+        [
+            ("salesmanager", 1, "Nice work!"),
+            ("clerk", 3, "Their credit limit is 25,000.00: @rep2 that order will need a manager's approval."),
+        ],
+        ["salesmanager", "financemanager"],
+    ),
+    (
+        "Alpenglühen Hotels",
+        3,
+        "financemanager",
+        "Writing off the 2019 balance (840.00): the company was restructured. @admin can you archive the old contacts?",
+        [("admin", 2, "Done, two old contacts archived.")],
+        [],
+    ),
+    (
+        "Brightline Media",
+        2,
+        "rep",
+        "They pay 40 days late on average. I'm proposing 14 days net on the next order: @clerk does that match "
+        "what you see?",
+        [("clerk", 3, "Yes: 41 days on average over the last six invoices. 14 days net makes sense.")],
+        ["salesmanager"],
+    ),
+    (
+        "Helix Pharma",
+        1,
+        "clerk",
+        "Credit note for the March outage issued, 2,300.00. Reminders back on from Monday. @rep FYI",
+        [],
+        ["rep"],
+    ),
+]
+
+# Who follows what beyond what they own, post on or are mentioned on.
+FEED_FOLLOWS = {
+    "clerk": ["Cobalt Robotics", "Tulip Fintech", "Ferro Meccanica", "Brightline Media"],
+    "financemanager": ["Glacier Insurance", "Tulip Fintech", "Quantum Leap Software"],
+    "salesmanager": ["Kestrel Analytics", "Nordwind Logistik", "Hudson Freight"],
+    "admin": ["Alpenglühen Hotels", "Helix Pharma"],
+}

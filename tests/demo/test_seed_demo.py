@@ -1,10 +1,14 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import User
+from collaboration.models import FeedItem, Notification
+from collaboration.selectors import my_feed
 from crm.models import Contact, Customer
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +41,31 @@ def test_every_demo_user_can_sign_in(rf):
     for username in ["rep", "rep2", "salesmanager", "clerk", "financemanager", "admin"]:
         request = rf.post("/login/")  # axes needs the request to count failures
         assert authenticate(request, username=username, password="demo"), username
+
+
+def test_the_demo_gives_every_user_a_feed_and_clerk_a_mention():
+    call_command("seed_demo", stdout=StringIO())
+    for user in User.objects.all():
+        assert my_feed(user).exists(), user.username
+    clerk = User.objects.get(username="clerk")
+    assert Notification.objects.filter(user=clerk, kind=Notification.Kind.MENTION).exists()
+    assert FeedItem.objects.filter(kind=FeedItem.Kind.POST, comment_count__gt=0, like_count__gt=0).exists()
+
+
+def test_the_demo_feed_is_dated_in_the_past_in_the_order_it_was_said():
+    call_command("seed_demo", stdout=StringIO())
+    dates = list(FeedItem.objects.order_by("id").values_list("created_at", flat=True))
+    assert dates == sorted(dates)
+    assert dates[-1] < timezone.now()
+    assert dates[-1] - dates[0] > timedelta(days=14)
+    for item in FeedItem.objects.filter(comment_count__gt=0):
+        comments = list(item.comments.order_by("id").values_list("created_at", flat=True))
+        assert comments == sorted(comments)
+        assert comments[0] > item.created_at
+
+
+def test_running_the_demo_twice_says_everything_once():
+    call_command("seed_demo", stdout=StringIO())
+    counts = (FeedItem.objects.count(), Notification.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert (FeedItem.objects.count(), Notification.objects.count()) == counts

@@ -1,17 +1,22 @@
-"""Load Concord's demo book: a user per role and about 60 customers with contacts.
+"""Load Concord's demo book: a user per role, about 60 customers with contacts, and
+what people said about them on the feed (posts, comments, @mentions, likes, follows).
 
 Idempotent: users and customers that exist are left as they are, so it is safe
 to run on every start.
 """
 
 import unicodedata
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
+from collaboration import services as feed
+from collaboration.models import Comment, FeedItem, Notification, Reaction
 from crm.models import Customer, PaymentTerms
 from crm.services import create_contact, create_customer
 from demo import data
@@ -31,8 +36,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = {username: self._user(username, first, last, role) for username, first, last, role in data.USERS}
         created = sum(self._customer(i, users) for i in range(len(data.COMPANIES)))
+        posts = self._feed(users)
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: {created} customers added, {Customer.objects.count()} in all.")
+            self.style.SUCCESS(
+                f"Demo data ready: {created} customers added, {Customer.objects.count()} in all; "
+                f"{posts} feed posts added."
+            )
         )
         self.stdout.write("Demo logins (password “demo”):")
         for username, _first, _last, role in data.USERS:
@@ -100,3 +109,40 @@ class Command(BaseCommand):
                 },
             )
         return True
+
+    def _feed(self, users: dict[str, User]) -> int:
+        """The conversations of data.FEED_THREADS, through the services (mentions notify,
+        authors and the people mentioned follow), dated back over the last weeks."""
+        if FeedItem.objects.filter(kind=FeedItem.Kind.POST).exists():
+            return 0  # said once: a second run leaves the feed as it is
+        now = timezone.now().replace(second=0, microsecond=0)
+        first = now - timedelta(days=max(days for _, days, *_ in data.FEED_THREADS) + 10)
+        # What the customers' creation published happened before anything was said.
+        for offset, item_id in enumerate(FeedItem.objects.order_by("id").values_list("pk", flat=True)):
+            FeedItem.objects.filter(pk=item_id).update(created_at=first + timedelta(minutes=offset))
+        for username, names in data.FEED_FOLLOWS.items():
+            for customer in Customer.objects.filter(name__in=names):
+                feed.follow(users[username], customer)
+        customers = {c.name: c for c in Customer.objects.filter(name__in={t[0] for t in data.FEED_THREADS})}
+        for index, (name, days, author, body, comments, likers) in enumerate(data.FEED_THREADS):
+            said = now.replace(hour=9) - timedelta(days=days) + timedelta(minutes=7 * index)
+            item = feed.post(target=customers[name], by=users[author], body=body)
+            self._date(item, said)
+            for commenter, hours, text in comments:
+                comment = feed.comment(item=item, by=users[commenter], body=text)
+                Comment.objects.filter(pk=comment.pk).update(created_at=said + timedelta(hours=hours))
+                Notification.objects.filter(item=item, created_at__gt=said + timedelta(hours=hours)).update(
+                    created_at=said + timedelta(hours=hours)
+                )
+            for liker in likers:
+                feed.like(item=item, by=users[liker])
+            Reaction.objects.filter(item=item).update(created_at=said + timedelta(hours=1))
+        # Mentions older than a week have been read; the recent ones wait under the bell.
+        Notification.objects.filter(created_at__lt=now - timedelta(days=7), read_at=None).update(
+            read_at=now - timedelta(days=7)
+        )
+        return len(data.FEED_THREADS)
+
+    def _date(self, item: FeedItem, said) -> None:
+        FeedItem.objects.filter(pk=item.pk).update(created_at=said)
+        Notification.objects.filter(item=item).update(created_at=said)
