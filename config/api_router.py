@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from collaboration.api import ApprovalRequestViewSet, FeedItemViewSet, FollowViewSet, NotificationViewSet
 from crm.api import ContactViewSet, CustomerViewSet
 
 app_name = "api"
@@ -9,5 +10,9 @@ app_name = "api"
 router = DefaultRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("feed", FeedItemViewSet, basename="feeditem")
+router.register("follows", FollowViewSet, basename="follow")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("approvals", ApprovalRequestViewSet, basename="approval")
 
 urlpatterns = router.urls

@@ -369,6 +369,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Customer and ApprovalRequest both have a `status`: the second choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "crm.models.Customer.Status",  # as it was named before approvals came
+        "ApprovalStatusEnum": "collaboration.models.ApprovalRequest.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_error_responses",
