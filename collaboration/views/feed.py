@@ -199,9 +199,8 @@ def create_post(request):
             if not request.htmx:
                 messages.success(request, "Posted.")
                 return _back(request, record, f"#item-{item.pk}")
-            response = render(
-                request, f"{PANEL}#composer", {"on": record_key(record), "form": PostForm(), "posted": True}
-            )
+            context = {"on": record_key(record), "form": PostForm(), "posted": True, "following": True}
+            response = render(request, f"{PANEL}#posted", context)
             return trigger_client_event(response, REFRESH_EVENT, {})
     if not request.htmx:
         # Without JavaScript: back to the page, the errors as a message (what was typed is lost).

@@ -350,6 +350,11 @@ document.addEventListener("keydown", (event) => {
 // The composer and comment boxes answer a refused post with 400 and the form again (its
 // errors next to the fields, what was typed kept): htmx swaps those too.
 document.addEventListener("htmx:beforeSwap", (event) => {
+  // htmx carries the style attribute of a swapped field over to its successor (same id):
+  // an empty one (Chromium leaves style="" on filled fields) is an inline style the CSP refuses.
+  if (event.detail.elt.closest && event.detail.elt.closest("[data-feed]")) {
+    document.querySelectorAll("[data-feed] [style='']").forEach((element) => element.removeAttribute("style"));
+  }
   if (event.detail.xhr.status === 400 && event.detail.elt.closest && event.detail.elt.closest("[data-feed-form]")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;

@@ -133,6 +133,9 @@ class TestPosting:
         assert response.status_code == 200
         assert response.headers["HX-Trigger"].startswith('{"feed:refresh"')
         assert parse(response.text).by_id("feed-body").text == ""  # a fresh composer
+        # …and the follow button, out of band: the author follows the record now.
+        assert parse(response.text).by_id("follow-form").attrs["hx-swap-oob"] == "true"
+        assert parse(response.text).by_id("follow-button").attrs["aria-pressed"] == "true"
         item = FeedItem.objects.get(kind="post")
         assert sorted(item.attachments.values_list("name", flat=True)) == ["notes.txt", "terms.pdf"]
         card = items(client.get(detail_url(customer)))[0]
