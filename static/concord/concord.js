@@ -345,3 +345,100 @@ document.addEventListener("keydown", (event) => {
     button.focus();
   }
 });
+
+/* === Feed: panel, My feed, person pages === */
+// The composer and comment boxes answer a refused post with 400 and the form again (its
+// errors next to the fields, what was typed kept): htmx swaps those too.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  // htmx carries the style attribute of a swapped field over to its successor (same id):
+  // an empty one (Chromium leaves style="" on filled fields) is an inline style the CSP refuses.
+  if (event.detail.elt.closest && event.detail.elt.closest("[data-feed]")) {
+    document.querySelectorAll("[data-feed] [style='']").forEach((element) => element.removeAttribute("style"));
+  }
+  if (event.detail.xhr.status === 400 && event.detail.elt.closest && event.detail.elt.closest("[data-feed-form]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// @mention suggestions: the textarea asks for people (htmx, debounced) with the text up
+// to the cursor; the listbox it controls is driven from the textarea with the arrow keys,
+// Enter or Tab to choose and Escape to close, or with a click.
+document.addEventListener("htmx:configRequest", (event) => {
+  const box = event.detail.elt;
+  if (box.matches && box.matches("textarea[data-mention]")) {
+    event.detail.parameters.body = box.value.slice(0, box.selectionStart);
+  }
+});
+
+function mentionList(box) {
+  const list = document.getElementById(box.getAttribute("aria-controls"));
+  return list && !list.hidden && list.querySelector("[role=option]") ? list : null;
+}
+function mentionOptions(list) {
+  return Array.from(list.querySelectorAll("[role=option]"));
+}
+function closeMentions(box) {
+  const list = document.getElementById(box.getAttribute("aria-controls"));
+  if (list) list.hidden = true;
+  box.removeAttribute("aria-activedescendant");
+}
+function chooseMention(box, option) {
+  const cursor = box.selectionStart;
+  const before = box.value.slice(0, cursor).replace(/@[\w.+-]*$/, `@${option.dataset.username} `);
+  box.value = before + box.value.slice(cursor);
+  box.setSelectionRange(before.length, before.length);
+  closeMentions(box);
+  box.focus();
+}
+function markMention(box, list, index) {
+  const options = mentionOptions(list);
+  options.forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
+  if (options[index]) {
+    box.setAttribute("aria-activedescendant", options[index].id);
+    options[index].scrollIntoView({ block: "nearest" });
+  }
+}
+document.addEventListener("keydown", (event) => {
+  const box = event.target;
+  if (!box.matches || !box.matches("textarea[data-mention]")) return;
+  const list = mentionList(box);
+  if (!list) return;
+  const options = mentionOptions(list);
+  const active = options.findIndex((option) => option.getAttribute("aria-selected") === "true");
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    markMention(box, list, active < 0 ? (step > 0 ? 0 : options.length - 1) : (active + step + options.length) % options.length);
+  } else if ((event.key === "Enter" || event.key === "Tab") && (active >= 0 || options.length === 1)) {
+    event.preventDefault();
+    chooseMention(box, options[Math.max(active, 0)]);
+  } else if (event.key === "Escape") {
+    event.preventDefault();
+    event.stopPropagation();
+    closeMentions(box);
+  }
+});
+document.addEventListener("mousedown", (event) => {
+  if (event.target.closest && event.target.closest(".mention-list")) event.preventDefault(); // keep the focus in the box
+});
+document.addEventListener("click", (event) => {
+  const option = event.target.closest && event.target.closest(".mention-list [role=option]");
+  if (!option) return;
+  const box = document.querySelector(`textarea[aria-controls="${CSS.escape(option.closest(".mention-list").id)}"]`);
+  if (box) chooseMention(box, option);
+});
+document.addEventListener("focusout", (event) => {
+  const box = event.target;
+  if (box.matches && box.matches("textarea[data-mention]")) setTimeout(() => closeMentions(box), 150);
+});
+// A fresh list (from the server) has nothing chosen yet; say how many people it offers.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const list = event.detail.target && document.getElementById(event.detail.target.id);
+  if (!list || !list.classList || !list.classList.contains("mention-list")) return;
+  const box = document.querySelector(`textarea[aria-controls="${CSS.escape(list.id)}"]`);
+  if (box) box.removeAttribute("aria-activedescendant");
+  const live = document.getElementById("feed-live-status");
+  const count = mentionOptions(list).length;
+  if (live && !list.hidden) live.textContent = `${count} ${count === 1 ? "person" : "people"} to mention`;
+});
