@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import feed
+from .views import approvals, feed, notifications
 
 app_name = "collaboration"
 urlpatterns = [
@@ -16,5 +16,14 @@ urlpatterns = [
     path("feed/items/<int:pk>/like/", feed.item_like, name="like"),
     path("feed/attachments/<int:pk>/", feed.download_attachment, name="attachment"),
     # --- notifications (views/notifications.py) ---
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/count/", notifications.notification_count, name="notification_count"),
+    path("notifications/menu/", notifications.notification_menu, name="notification_menu"),
+    path("notifications/read-all/", notifications.notification_mark_all_read, name="notifications_read_all"),
+    path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", notifications.notification_mark_read, name="notification_read"),
     # --- approvals (views/approvals.py) ---
+    path("approvals/", approvals.approval_list, name="approvals"),
+    path("approvals/request/", approvals.approval_request, name="approval_request"),
+    path("approvals/<int:pk>/decide/", approvals.approval_decide, name="approval_decide"),
 ]

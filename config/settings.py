@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.concord",
+                "collaboration.context_processors.notifications",  # the bell's unread count (cached)
             ],
         },
     },

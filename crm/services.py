@@ -24,6 +24,7 @@ __all__ = [
     "StaleVersion",
     "create_contact",
     "create_customer",
+    "credit_exception_decided",
     "delete_contact",
     "delete_customer",
     "refuse_forbidden_changes",
@@ -282,3 +283,14 @@ def delete_contact(*, contact: Contact, by, expected_version: int | None = None)
     contact = Contact.objects.get(pk=contact.pk)
     check_version(contact, expected_version)
     contact.delete()
+
+
+# --- Approvals (registered in crm.apps) -------------------------------------------
+
+
+def credit_exception_decided(approval, *, by) -> None:
+    """A finance manager decided whether this customer may be sold to above its credit
+    limit ("crm.credit_limit_exception"). The decision is on the customer's feed
+    already (collaboration publishes it); quotes and orders read it when they exist,
+    so nothing more is recorded on the customer now."""
+    return None

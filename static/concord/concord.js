@@ -442,3 +442,17 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const count = mentionOptions(list).length;
   if (live && !list.hidden) live.textContent = `${count} ${count === 1 ? "person" : "people"} to mention`;
 });
+
+/* === Feed: notifications and approvals === */
+
+// A form marked data-swap-errors shows the server's refusal in place: htmx leaves
+// 4xx answers unswapped by default, but a refused decision (400 missing comment,
+// 403 not yours to decide, 409 already decided) comes back as the fragment that says why.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  const source = event.detail.elt;
+  if ([400, 403, 409].includes(status) && source && source.closest && source.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

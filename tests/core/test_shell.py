@@ -76,22 +76,22 @@ class TestNavigationByRole:
 
     def test_admins_find_the_api_in_the_navigation_after_their_settings(self, client, admin_user):
         page = shell(client, admin_user)
-        assert link_texts(navigation(page)) == ["Home", "Admin", "Customers", "My feed", "API tokens", "API docs"]
+        assert link_texts(navigation(page)) == ["Home", "Admin", "Customers", "My feed", "Approvals", "API tokens", "API docs"]
         assert link_texts(user_menu(page)) == ["Preferences", "Change password"]
 
     def test_sales_and_finance_see_their_records_right_after_home(self, client, rep, clerk):
-        assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers", "My feed"]
-        assert link_texts(navigation(shell(client, clerk))) == ["Home", "Customers", "My feed"]
+        assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers", "My feed", "Approvals"]
+        assert link_texts(navigation(shell(client, clerk))) == ["Home", "Customers", "My feed", "Approvals"]
 
     def test_holding_an_api_token_makes_an_integrator_on_the_next_request(self, client, rep):
         shell(client, rep)  # fills the cached access
         token, _ = create_api_token(user=rep, name="Accounting sync")
         page = shell(client, rep)
-        assert link_texts(navigation(page)) == ["Home", "Customers", "My feed", "API tokens", "API docs"]
+        assert link_texts(navigation(page)) == ["Home", "Customers", "My feed", "Approvals", "API tokens", "API docs"]
         assert "API tokens" not in link_texts(user_menu(page))
 
         revoke_api_token(token=token)
-        assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers", "My feed"]
+        assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers", "My feed", "Approvals"]
 
     def test_a_deleted_token_counts_no_more(self, client, rep):
         token, _ = create_api_token(user=rep, name="Accounting sync")
