@@ -448,10 +448,17 @@ document.addEventListener("htmx:afterSwap", (event) => {
 // A form marked data-swap-errors shows the server's refusal in place: htmx leaves
 // 4xx answers unswapped by default, but a refused decision (400 missing comment,
 // 403 not yours to decide, 409 already decided) comes back as the fragment that says why.
+function swapsErrors(detail) {
+  const source = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;  // the form that asked
+  return [400, 403, 409].includes(detail.xhr.status) && !!(source && source.closest && source.closest("[data-swap-errors]"));
+}
+// In DEBUG, django-htmx's script replaces the whole page with any 400/403 answer; these
+// answers are fragments meant for their form, so that script does not get to see them.
+window.addEventListener("htmx:beforeOnLoad", (event) => {
+  if (swapsErrors(event.detail)) event.stopPropagation();
+}, true);
 document.addEventListener("htmx:beforeSwap", (event) => {
-  const status = event.detail.xhr.status;
-  const source = event.detail.elt;
-  if ([400, 403, 409].includes(status) && source && source.closest && source.closest("[data-swap-errors]")) {
+  if (swapsErrors(event.detail)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

@@ -187,8 +187,9 @@ class TestDeciding:
         response = signed_in("sales_manager").post(decide_url(pending), {"decision": "reject"}, headers=HTMX)
         assert response.status_code == 400
         page = parse(response.text)
-        assert "Say why you reject it" in page.find(role="alert").text
-        assert page.find(tag="textarea", name="comment").attrs["aria-invalid"] == "true"
+        comment = page.find(tag="textarea", name="comment")
+        assert comment.attrs["aria-invalid"] == "true" and "autofocus" in comment.attrs
+        assert "Say why you reject it" in page.by_id(comment.attrs["aria-describedby"]).text
         pending.refresh_from_db()
         assert pending.is_pending and discount_kind == []
 
