@@ -76,7 +76,15 @@ class TestNavigationByRole:
 
     def test_admins_find_the_api_in_the_navigation_after_their_settings(self, client, admin_user):
         page = shell(client, admin_user)
-        assert link_texts(navigation(page)) == ["Home", "Admin", "Customers", "My feed", "Approvals", "API tokens", "API docs"]
+        assert link_texts(navigation(page)) == [
+            "Home",
+            "Admin",
+            "Customers",
+            "My feed",
+            "Approvals",
+            "API tokens",
+            "API docs",
+        ]
         assert link_texts(user_menu(page)) == ["Preferences", "Change password"]
 
     def test_sales_and_finance_see_their_records_right_after_home(self, client, rep, clerk):
