@@ -15,8 +15,9 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 # The record page's feed panel: follow state, items (with actors and "liked by me"),
-# then for the page's items at once: latest comments, attachments, mentions.
-PANEL_QUERIES = 5
+# then for the page's items at once: latest comments, attachments, mentions; and the
+# record's approval requests.
+PANEL_QUERIES = 6
 # The customer page without the panel (tests/crm/test_pages.py: user, customer with owner, contacts).
 DETAIL_QUERIES = 3
 # My feed: items (with actors and "liked by me"), does the user follow anything (only when empty: not here),
