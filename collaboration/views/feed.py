@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -430,4 +431,11 @@ def new_items(request, on: str, after: int, newest: int):
         "live_interval": settings.FEED_LIVE_INTERVAL_MS,
         "new_count": len(page),
     }
-    return render(request, f"{PANEL}#live", context)
+    response = render(request, f"{PANEL}#live", context)
+    # News often comes with a notification (a mention): the bell counts it at once too.
+    response.content += render_to_string(
+        "collaboration/notification_bell.html#count",
+        {"oob": True, "unread": live.unread_count(request.user.pk)},
+        request=request,
+    ).encode()
+    return response

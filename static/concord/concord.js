@@ -355,7 +355,9 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   if (event.detail.elt.closest && event.detail.elt.closest("[data-feed]")) {
     document.querySelectorAll("[data-feed] [style='']").forEach((element) => element.removeAttribute("style"));
   }
-  if (event.detail.xhr.status === 400 && event.detail.elt.closest && event.detail.elt.closest("[data-feed-form]")) {
+  // The element that sent the request (detail.elt is the swap's target, which may lie outside the form).
+  const sender = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+  if (event.detail.xhr.status === 400 && sender.closest && sender.closest("[data-feed-form]")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

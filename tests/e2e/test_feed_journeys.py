@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, SCREENSHOTS
 from tests.e2e.test_customer_journeys import assert_no_csp_violations, assert_not_reloaded, mark_page
 
 pytestmark = pytest.mark.e2e
@@ -62,9 +62,9 @@ def test_a_rep_mentions_a_clerk_who_sees_it_live(
     # On the clerk's browser: the post arrives on My feed and the bell counts it, without a reload.
     arrived = second_page.locator("#feed-items").get_by_text("please check the terms")
     expect(arrived).to_be_visible(timeout=5_000)
-    expect(second_page.locator("#notifications-count")).to_have_text("1", timeout=20_000)
+    expect(second_page.locator("#notifications-count")).to_have_text("1", timeout=5_000)
     assert_not_reloaded(second_page)
-    second_page.screenshot(path=str(snap("clerk-my-feed").with_name("clerk-my-feed.png")))
+    second_page.screenshot(path=str(SCREENSHOTS / "feed-clerk-my-feed-live.png"))
 
     second_page.locator("#notifications-bell").click()
     notification = second_page.get_by_role("link", name=re.compile(r"Rita Rep mentioned you"))
