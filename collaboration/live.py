@@ -8,7 +8,7 @@ commits; a page that sees a newer id than the one it shows asks for the new item
 A cache that lost a key answers from the database once and keeps the answer.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.core.cache import cache
 from django.db import transaction
@@ -42,45 +42,41 @@ def announce_inbox(user_ids: Iterable[int]) -> None:
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def newest_on_record(type_id: int, object_id: int) -> int:
-    key = _record_key(type_id, object_id)
-    newest = cache.get(key)
-    if newest is None:
-        from .models import FeedPlacement
+def _remembered(key: str, compute: Callable[[], int]) -> int:
+    """The cached value, or `compute()`'s once (kept for the next asker)."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.add(key, value, TIMEOUT)
+    return value
 
-        newest = (
-            FeedPlacement.objects.filter(target_type_id=type_id, target_id=object_id)
-            .order_by("-item_id")
-            .values_list("item_id", flat=True)
-            .first()
-        ) or 0
-        cache.add(key, newest, TIMEOUT)
-    return newest
+
+def newest_on_record(type_id: int, object_id: int) -> int:
+    from .models import FeedPlacement
+
+    placements = FeedPlacement.objects.filter(target_type_id=type_id, target_id=object_id)
+    return _remembered(
+        _record_key(type_id, object_id),
+        lambda: placements.order_by("-item_id").values_list("item_id", flat=True).first() or 0,
+    )
 
 
 def newest_in_inbox(user_id: int) -> int:
-    key = _inbox_key(user_id)
-    newest = cache.get(key)
-    if newest is None:
-        from .models import InboxEntry
+    from .models import InboxEntry
 
-        newest = (
-            InboxEntry.objects.filter(user_id=user_id).order_by("-item_id").values_list("item_id", flat=True).first()
-        ) or 0
-        cache.add(key, newest, TIMEOUT)
-    return newest
+    entries = InboxEntry.objects.filter(user_id=user_id)
+    return _remembered(
+        _inbox_key(user_id), lambda: entries.order_by("-item_id").values_list("item_id", flat=True).first() or 0
+    )
 
 
 def unread_count(user_id: int) -> int:
     """The number on the bell."""
-    key = _unread_key(user_id)
-    count = cache.get(key)
-    if count is None:
-        from .models import Notification
+    from .models import Notification
 
-        count = Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
-        cache.add(key, count, TIMEOUT)
-    return count
+    return _remembered(
+        _unread_key(user_id), lambda: Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+    )
 
 
 def forget_unread(user_ids: Iterable[int]) -> None:
