@@ -15,12 +15,17 @@ The sweep's context bypasses the CSP (only so axe can be injected).
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
+from accounts.roles import ADMIN, FINANCE_MANAGER
+from collaboration import services as feed
+from crm import services as crm_services
 from crm.permissions import can_create_customer, can_edit_contacts, can_edit_customer
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
@@ -148,6 +153,32 @@ def create_token(page, width):
     expect(page.get_by_role("heading", level=1)).to_contain_text("created")
 
 
+def post_nothing(page, width):
+    page.locator("#feed-post").click()
+    expect(page.locator("#feed-body-error")).to_be_visible()
+
+
+def type_a_mention(page, width):
+    composer = page.locator("#feed-body")
+    composer.click()
+    composer.press_sequentially("@c")
+    expect(page.locator("#feed-mentions [role=option]").first).to_be_visible()
+
+
+def open_the_bell(page, width):
+    page.locator("#notifications-bell").click()
+    expect(page.locator("#notifications-menu").get_by_text("All notifications")).to_be_visible()
+
+
+def reject_without_a_comment(page, width):
+    page.locator("[id^=reject-]").first.click()
+    expect(page.locator(".approval-decision .invalid-feedback").first).to_be_visible()
+
+
+def may_decide_approvals(user, world) -> bool:
+    return user.has_role(FINANCE_MANAGER, ADMIN)
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -183,6 +214,18 @@ PAGES = [
     Page("403: creating customers", "/customers/new/", may_not_create, status=403),
     Page("403: someone else's customer", "/customers/{others_customer}/edit/", may_not_edit_others, status=403),
     Page("404", "/no-such-page/", status=404),
+    Page("customer feed, empty post", "/customers/{customer}/", may_view_customers, post_nothing),
+    Page("customer feed, mention suggestions", "/customers/{customer}/", may_view_customers, type_a_mention),
+    Page("my feed", "/feed/", signed_in),
+    Page("my feed, mentions", "/feed/?show=mentions", signed_in),
+    Page("a person's feed", "/feed/people/{rep}/", may_view_customers),
+    Page("notifications", "/notifications/", signed_in),
+    Page("notifications, unread", "/notifications/?show=unread", signed_in),
+    Page("notifications menu open", "/", signed_in, open_the_bell),
+    Page("approvals to decide", "/approvals/", signed_in),
+    Page("approvals, my requests", "/approvals/?tab=mine", signed_in),
+    Page("approvals, decided", "/approvals/?tab=decided", signed_in),
+    Page("approval rejected without a comment", "/approvals/", may_decide_approvals, reject_without_a_comment),
     Page("password change", "/account/password/", signed_in),
     Page("preferences", "/account/preferences/", signed_in),
     Page("API tokens", "/account/tokens/", signed_in),
@@ -195,12 +238,27 @@ PAGES = [
 
 
 @pytest.fixture
-def world(rep, other_rep):
+def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
     customer = CustomerFactory(owner=rep, name="Acme Industries GmbH")
     ContactFactory(customer=customer, name="Jane Doe", job_title="Buyer", is_primary=True)
     others_customer = CustomerFactory(owner=other_rep, name="Umbrella Corporation")
     CustomerFactory.create_batch(3, owner=rep)
-    return SimpleNamespace(customer=customer, others_customer=others_customer)
+    # A feed with every kind of item, and something for each role's bell and task list.
+    everyone = [rep, other_rep, clerk, sales_manager, finance_manager, admin_user]
+    for person in everyone:
+        feed.follow(person, customer)
+    post = feed.post(
+        target=customer,
+        by=rep,
+        body="Terms look odd, see https://example.com/terms @clerk @salesmanager @financemanager @admin @rep2",
+        files=[SimpleUploadedFile("terms.pdf", b"%PDF-1.4 terms", content_type="application/pdf")],
+    )
+    feed.comment(item=post, by=clerk, body="Checking with @rep now.")
+    feed.like(item=post, by=clerk)
+    crm_services.update_customer(customer=customer, by=finance_manager, data={"credit_limit": Decimal("20000")})
+    feed.request_approval(target=customer, kind="crm.credit_limit_exception", by=rep, reason="Big renewal")
+    feed.request_approval(target=others_customer, kind="crm.credit_limit_exception", by=clerk, reason="Rush order")
+    return SimpleNamespace(customer=customer, others_customer=others_customer, rep=rep)
 
 
 def violations_report(found: dict[str, list[dict]]) -> str:
@@ -233,7 +291,9 @@ def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
         for row in PAGES:
             if width not in row.widths or not row.who(user, world):
                 continue
-            path = row.path.format(customer=world.customer.pk, others_customer=world.others_customer.pk)
+            path = row.path.format(
+                customer=world.customer.pk, others_customer=world.others_customer.pk, rep=world.rep.pk
+            )
             response = page.goto(f"{base_url}{path}")
             assert response.status == row.status, f"{row.name}: {path} answered {response.status}"
             if row.step:
