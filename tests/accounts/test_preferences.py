@@ -138,3 +138,15 @@ def test_the_admin_refuses_an_unknown_format_or_time_zone(client, admin_user, re
     assert response.status_code == 302
     rep.refresh_from_db()
     assert (rep.locale, rep.time_zone) == ("de-DE", "Europe/Berlin")
+
+
+def test_notification_emails_are_on_until_turned_off_and_back_on(rep_client, rep):
+    page = parse(rep_client.get(URL).content.decode())
+    (box,) = page.find_all(tag="input", name="email_notifications")
+    assert "checked" in box.attrs
+    rep_client.post(URL, {"locale": "", "time_zone": ""})
+    rep.refresh_from_db()
+    assert rep.email_notifications is False
+    rep_client.post(URL, {"locale": "", "time_zone": "", "email_notifications": "on"})
+    rep.refresh_from_db()
+    assert rep.email_notifications is True

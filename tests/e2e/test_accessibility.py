@@ -221,7 +221,8 @@ PAGES = [
     Page("a person's feed", "/feed/people/{rep}/", may_view_customers),
     Page("notifications", "/notifications/", signed_in),
     Page("notifications, unread", "/notifications/?show=unread", signed_in),
-    Page("notifications menu open", "/", signed_in, open_the_bell),
+    # Over a page with nothing under the menu: axe counts a button half-hidden by an open menu as crowded.
+    Page("notifications menu open", "/search/?q=no-such-thing", may_view_customers, open_the_bell),
     Page("approvals to decide", "/approvals/", signed_in),
     Page("approvals, my requests", "/approvals/?tab=mine", signed_in),
     Page("approvals, decided", "/approvals/?tab=decided", signed_in),
