@@ -162,6 +162,12 @@ TAX_PREFIX = {
 # (customer, days ago, author, post, [(author, hours later, comment)], [who liked it]);
 # posted, commented and liked through collaboration.services in this order, then dated
 # back to when they were "said", so ids and dates run the same way.
+# The approval a rep asks for on one of those customers: (customer, reason).
+FEED_APPROVAL = (
+    "Helix Pharma",
+    "Renewal order of 18,000.00 would take them past their credit limit; they have paid on time since the "
+    "outage was credited.",
+)
 FEED_THREADS = [
     (
         "Helix Pharma",

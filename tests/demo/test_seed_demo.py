@@ -69,3 +69,12 @@ def test_running_the_demo_twice_says_everything_once():
     counts = (FeedItem.objects.count(), Notification.objects.count())
     call_command("seed_demo", stdout=StringIO())
     assert (FeedItem.objects.count(), Notification.objects.count()) == counts
+
+
+def test_the_demo_leaves_a_credit_exception_waiting_for_the_finance_managers(db):
+    from collaboration.models import ApprovalRequest
+
+    call_command("seed_demo", verbosity=0)
+    (approval,) = ApprovalRequest.objects.filter(status="pending")
+    assert approval.kind == "crm.credit_limit_exception"
+    assert Notification.objects.filter(approval=approval, user__username="financemanager").exists()

@@ -137,6 +137,9 @@ class Command(BaseCommand):
             for liker in likers:
                 feed.like(item=item, by=users[liker])
             Reaction.objects.filter(item=item).update(created_at=said + timedelta(hours=1))
+        # One request waits for the finance managers: the approvals task list is not empty.
+        name, reason = data.FEED_APPROVAL
+        feed.request_approval(target=customers[name], kind="crm.credit_limit_exception", by=users["rep"], reason=reason)
         # Mentions older than a week have been read; the recent ones wait under the bell.
         Notification.objects.filter(created_at__lt=now - timedelta(days=7), read_at=None).update(
             read_at=now - timedelta(days=7)
