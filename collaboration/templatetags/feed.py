@@ -55,11 +55,6 @@ def record_key(item) -> str:
 
 
 @register.filter
-def mention_list_id(item) -> str:
-    return f"mentions-{item.pk}"
-
-
-@register.filter
 def item_body(item):
     return render_text(item.body, _people(item))
 
