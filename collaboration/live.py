@@ -52,22 +52,23 @@ def _remembered(key: str, compute: Callable[[], int]) -> int:
 
 
 def newest_on_record(type_id: int, object_id: int) -> int:
-    from .models import FeedPlacement
+    def newest():
+        from .models import FeedPlacement
 
-    placements = FeedPlacement.objects.filter(target_type_id=type_id, target_id=object_id)
-    return _remembered(
-        _record_key(type_id, object_id),
-        lambda: placements.order_by("-item_id").values_list("item_id", flat=True).first() or 0,
-    )
+        placements = FeedPlacement.objects.filter(target_type_id=type_id, target_id=object_id)
+        return placements.order_by("-item_id").values_list("item_id", flat=True).first() or 0
+
+    return _remembered(_record_key(type_id, object_id), newest)
 
 
 def newest_in_inbox(user_id: int) -> int:
-    from .models import InboxEntry
+    def newest():
+        from .models import InboxEntry
 
-    entries = InboxEntry.objects.filter(user_id=user_id)
-    return _remembered(
-        _inbox_key(user_id), lambda: entries.order_by("-item_id").values_list("item_id", flat=True).first() or 0
-    )
+        entries = InboxEntry.objects.filter(user_id=user_id)
+        return entries.order_by("-item_id").values_list("item_id", flat=True).first() or 0
+
+    return _remembered(_inbox_key(user_id), newest)
 
 
 def unread_count(user_id: int) -> int:

@@ -221,6 +221,8 @@ FORMAT_LOCALES = [
 # Machine-read answers keep the company's clock and plain formats whoever asks:
 # the API's date-times and its `updated_since` filter never depend on a user's settings.
 FORMAT_EXEMPT_PATHS = ["/api/"]
+# Polls answered from the cache without loading the user; their views apply the format when they render.
+FORMAT_DEFERRED_PATHS = ["/feed/live/"]
 USE_I18N = True
 USE_TZ = True
 

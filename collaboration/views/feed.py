@@ -9,16 +9,20 @@ it; a malformed `on=`, `after=` or `before=` is a 400.
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
+
+from core.middleware import user_formats
 
 from .. import live, registry, selectors, services
 from ..forms import CommentForm, PostForm
@@ -389,28 +393,52 @@ def person_feed(request, pk: int):
 # --- Live updates ---------------------------------------------------------------------
 
 
+def _session_user_id(request) -> int | None:
+    """Whose session this is, read from the session alone: no user row is loaded."""
+    return _int(request.session.get(SESSION_KEY))
+
+
+@login_not_required  # checked below from the session, so "nothing new" costs no user query
 @require_GET
 def live_check(request):
     """ "Anything new since `after`?" for an open record page (`?on=crm.customer:12`)
-    or My feed (`?on=inbox`). 204 while nothing is: answered from the cache, with no
-    query beyond the session's. With news, 200 and the new items to put on top."""
+    or My feed (`?on=inbox`).
+
+    Open pages ask every FEED_LIVE_INTERVAL_MS, so the usual answer must cost next to
+    nothing: 204 "nothing new", from the cache, knowing the person only by the id their
+    session holds. With news, 200 and the new items to put on top — and that answer
+    goes through full authentication and the record's visibility like any page. A
+    signed-out poll gets 401 and asks the page to reload (to the sign-in page)."""
+    user_id = _session_user_id(request)
+    if user_id is None:
+        response = HttpResponse(status=401)
+        response["HX-Refresh"] = "true"
+        return response
     after = _int(request.GET.get("after"))
     on = request.GET.get("on", "")
     if after is None:
         return HttpResponse(status=400)
     if on == "inbox":
-        newest = live.newest_in_inbox(request.user.pk)
+        newest = live.newest_in_inbox(user_id)
     else:
         key = parse_record_key(on)
         if key is None:
             return HttpResponse(status=400)
         newest = live.newest_on_record(*key)
     if newest <= after:
-        return HttpResponse(status=204)
-    try:
-        return new_items(request, on, after, newest)
-    except BadRequest:
-        return HttpResponse(status=400)
+        response = HttpResponse(status=204)
+    elif not request.user.is_authenticated:  # a session whose user is gone or changed password
+        response = HttpResponse(status=401)
+        response["HX-Refresh"] = "true"
+    else:
+        try:
+            with user_formats(request):
+                response = new_items(request, on, after, newest)
+        except BadRequest:
+            response = HttpResponse(status=400)
+    # Said here, so core.middleware.PrivatePagesMiddleware need not load the user to say it.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def new_items(request, on: str, after: int, newest: int):

@@ -415,11 +415,33 @@ class TestLiveUpdates:
             services.post(target=customer, by=rep, body="Secret")
         assert self.live(signed_in("outsider"), on(customer), 0).status_code == 404
 
+    def test_a_signed_out_poll_is_told_to_reload_the_page(self, client, customer):
+        response = self.live(client, on(customer), 0)
+        assert response.status_code == 401
+        assert response.headers["HX-Refresh"] == "true"
+
+    def test_news_for_a_session_whose_user_was_deactivated_is_refused(
+        self, signed_in, rep, clerk, customer, django_capture_on_commit_callbacks
+    ):
+        client = signed_in("clerk")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.post(target=customer, by=rep, body="After they left")
+        clerk.is_active = False
+        clerk.save()
+        response = self.live(client, on(customer), 0)
+        assert response.status_code == 401
+        assert b"After they left" not in response.content
+
+    def test_live_answers_are_never_cached_by_the_browser(self, signed_in, customer):
+        response = self.live(signed_in("rep"), on(customer), 0)
+        assert "no-store" in response.headers["Cache-Control"]
+
     def test_a_malformed_live_request_is_a_400(self, signed_in):
         client = signed_in("rep")
         assert self.live(client, "crm.customer:x", 0).status_code == 400
         assert self.live(client, "crm.customer:1", "").status_code == 400
 
 
-# A warm request reads the session; the signed-in user comes from the cache (accounts.backends).
-SESSION_QUERIES = 1
+# A warm poll reads the session from the cache and knows the person by the id it holds:
+# no query at all (the user row is loaded only when there is something to render).
+SESSION_QUERIES = 0
