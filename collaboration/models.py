@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class FeedItem(models.Model):
@@ -65,7 +66,7 @@ class FeedItem(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} on {self.target_label}"
 
-    @property
+    @cached_property
     def target_url(self) -> str:
         from .registry import record_url
 

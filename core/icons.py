@@ -12,9 +12,11 @@ fails while a used name is missing from it.
 """
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.templatetags.static import static
 from django.utils.html import format_html
 
@@ -23,7 +25,9 @@ SPRITE = "icons/sprite.svg"
 USAGE = re.compile(r"""(?:\{%\s*icon|\bicon\(|data-icon=)\s*["']([a-z0-9-]+)["']""")
 
 
+@lru_cache(maxsize=1024)
 def icon(name: str, css_class: str = "", label: str = "") -> str:
+    # Remembered: a page of feed cards or list rows draws the same few icons dozens of times.
     classes = f"icon {css_class}".strip()
     href = f"{static(SPRITE)}#{name}"
     if label:
@@ -36,6 +40,14 @@ def icon(name: str, css_class: str = "", label: str = "") -> str:
     return format_html(
         '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}"></use></svg>', classes, href
     )
+
+
+def _forget_icons(setting, **kwargs):
+    if setting in ("STATIC_URL", "STORAGES"):
+        icon.cache_clear()
+
+
+setting_changed.connect(_forget_icons)
 
 
 def used_icons(base: Path | None = None) -> set[str]:

@@ -33,7 +33,9 @@ MONEY_KEYS = frozenset({"amount", "total", "balance", "open_balance", "credit_li
 def feed_panel(context, record, composer=True):
     from ..views.feed import panel_context
 
-    return panel_context(context["request"], record, composer=composer)
+    # An inclusion tag's template sees only what it is given: the cards ask `perms`
+    # (may this person comment and like?) as they do when a view renders them.
+    return {**panel_context(context["request"], record, composer=composer), "perms": context.get("perms")}
 
 
 def person_url(user_id) -> str:

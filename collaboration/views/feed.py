@@ -260,9 +260,13 @@ def _item(request, pk: int) -> FeedItem:
 
 @require_http_methods(["GET", "POST"])
 def item_comments(request, pk: int):
-    """GET: the item's comments, all of them ("Show all n comments"). POST: answer
-    under the item; the comments again with the new one (or the box with its error, 400)."""
+    """GET: the item's comments, all of them ("Show all n comments"), or with
+    `part=form` the comment box (the item's "Comment" button opens it). POST: answer
+    under the item; the comments again with the new one and the box still open (or
+    the box with its error, 400)."""
     item = _item(request, pk)
+    if request.method == "GET" and request.GET.get("part") == "form":
+        return render(request, f"{ITEM}#comment_form", {"item": item, "comment_form": CommentForm()})
     if request.method == "GET":
         return render(request, f"{ITEM}#comments", {"item": item, "comments": list(selectors.all_comments(item))})
     form = CommentForm(request.POST)

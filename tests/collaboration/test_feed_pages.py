@@ -445,3 +445,31 @@ class TestLiveUpdates:
 # A warm poll reads the session from the cache and knows the person by the id it holds:
 # no query at all (the user row is loaded only when there is something to render).
 SESSION_QUERIES = 0
+
+
+class TestTheCommentBox:
+    def test_cards_offer_a_comment_button_that_opens_the_box(self, signed_in, rep, customer):
+        item = services.post(target=customer, by=rep, body="Renewal signed")
+        client = signed_in("clerk")
+        page = parse(client.get(detail_url(customer)).text)
+        opener = page.by_id(f"comment-open-{item.pk}")
+        assert opener.text.startswith("Comment")
+        assert "disabled" not in page.by_id(f"like-{item.pk}").attrs  # the record page's panel knows who may
+        assert not page.find_all(tag="textarea", id=f"comment-body-{item.pk}")
+        box = parse(client.get(opener.attrs["hx-get"], HTTP_HX_REQUEST="true").text)
+        (textarea,) = box.find_all(tag="textarea", id=f"comment-body-{item.pk}")
+        assert "autofocus" in textarea.attrs and textarea.attrs["aria-controls"] == f"mentions-{item.pk}"
+
+    def test_after_commenting_the_box_stays_open_for_the_next(self, signed_in, rep, customer):
+        item = services.post(target=customer, by=rep, body="Renewal signed")
+        client = signed_in("clerk")
+        url = reverse("collaboration:comments", args=[item.pk])
+        response = client.post(url, {"body": "Congrats <b>team</b>"}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        answer = parse(response.text)
+        assert "Congrats <b>team</b>" in answer.text
+        assert answer.find_all(tag="textarea", id=f"comment-body-{item.pk}")
+
+    def test_no_comment_button_for_someone_who_may_not_post(self, signed_in, rep, customer, outsider):
+        services.post(target=customer, by=rep, body="Renewal signed")
+        assert signed_in("outsider").get(detail_url(customer)).status_code in (403, 404)
