@@ -19,7 +19,7 @@ from ..permissions import can_see_approval
 from ..registry import approval_kinds, content_type_of, find_record, visible_records
 from ..services import ApprovalError, decide_approval, request_approval
 from .feed import parse_record_key
-from .notifications import cursor
+from .notifications import cursor, with_bell
 
 TEMPLATE = "collaboration/approval_list.html"
 ON_RECORD_TEMPLATE = "collaboration/includes/approvals_on_record.html"
@@ -130,7 +130,8 @@ def approval_decide(request, pk: int):
         return render(request, TEMPLATE, context, status=status)
     done = f"{approval.get_status_display()}: {approval.kind_label} on {approval.target_label}."
     if request.htmx:
-        return render(request, f"{TEMPLATE}#row", {"approval": approval, "deciding": True, "notice": done})
+        row = render(request, f"{TEMPLATE}#row", {"approval": approval, "deciding": True, "notice": done})
+        return with_bell(request, row)  # the approver's reminder of this request is read now
     messages.success(request, done)
     return redirect(f"{reverse('collaboration:approvals')}?tab={Tab.DECIDE}")
 

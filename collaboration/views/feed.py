@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +28,7 @@ from ..forms import CommentForm, PostForm
 from ..models import Attachment, FeedItem
 from ..selectors import FeedFilter
 from ..text import mention_at_cursor
+from .notifications import with_bell
 
 PANEL = "collaboration/feed_panel.html"
 ITEM = "collaboration/includes/item.html"
@@ -463,11 +463,6 @@ def new_items(request, on: str, after: int, newest: int):
         "live_interval": settings.FEED_LIVE_INTERVAL_MS,
         "new_count": len(page),
     }
-    response = render(request, f"{PANEL}#live", context)
     # News often comes with a notification (a mention): the bell counts it at once too.
-    response.content += render_to_string(
-        "collaboration/notification_bell.html#count",
-        {"oob": True, "unread": live.unread_count(request.user.pk)},
-        request=request,
-    ).encode()
+    response = with_bell(request, render(request, f"{PANEL}#live", context))
     return response

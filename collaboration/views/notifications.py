@@ -8,6 +8,7 @@ costs no query while nothing changes."""
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -118,6 +119,16 @@ def notification_open(request, pk: int):
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         return redirect(url)
     return redirect(reverse("collaboration:notifications"))
+
+
+def with_bell(request, response):
+    """`response` with the bell's count swapped in out of band: for answers to actions
+    that change it (a decision reads the approver's reminder; news brings a mention)."""
+    bell = render_to_string(
+        f"{BELL_TEMPLATE}#count", {"oob": True, "unread": live.unread_count(request.user.pk)}, request=request
+    )
+    response.content += bell.encode()
+    return response
 
 
 @require_GET
