@@ -382,6 +382,19 @@ class OldestFirst(CursorPagination):
 NOT_VISIBLE = OpenApiResponse(description="No such item, or you may not see its record.")
 
 
+class CollaborationViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
+    """What every feed resource shares: role permissions (RolePermission reads
+    `read_permission` / `write_permission`), newest first by cursor, numeric ids, and
+    the services' refusals as 400/403/409."""
+
+    permission_classes = ACCESS
+    read_permission = "collaboration.view_feeditem"
+    write_permission = "collaboration.add_feeditem"
+    pagination_class = NewestFirst
+    filter_backends = []
+    lookup_value_regex = ID_PATTERN
+
+
 @extend_schema(tags=["feed"])
 @extend_schema_view(
     list=extend_schema(
@@ -394,17 +407,11 @@ NOT_VISIBLE = OpenApiResponse(description="No such item, or you may not see its 
     ),
     retrieve=extend_schema(summary="Get a feed item", responses={200: FeedItemSerializer, 404: NOT_VISIBLE}),
 )
-class FeedItemViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
+class FeedItemViewSet(CollaborationViewSet):
     """Feed items: posts, comments, likes and attachments."""
 
     queryset = FeedItem.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = FeedItemSerializer
-    permission_classes = ACCESS
-    read_permission = "collaboration.view_feeditem"
-    write_permission = "collaboration.add_feeditem"
-    pagination_class = NewestFirst
-    filter_backends = []
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         items = selectors.items_visible_to(self.request.user, FeedItem.objects.all())
@@ -606,23 +613,11 @@ class FollowCreateSerializer(StrictJSONTypesMixin, serializers.Serializer):
         responses={204: None, 404: OpenApiResponse(description="Not one of your follows.")},
     ),
 )
-class FollowViewSet(
-    ServiceErrorsMixin,
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class FollowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, CollaborationViewSet):
     """What I follow: records and people."""
 
     queryset = Follow.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = FollowSerializer
-    permission_classes = ACCESS
-    read_permission = "collaboration.view_feeditem"
-    write_permission = "collaboration.add_feeditem"
-    pagination_class = NewestFirst
-    filter_backends = []
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         return Follow.objects.filter(user=self.request.user)
@@ -803,24 +798,17 @@ DECISION_RESPONSES = {
     ),
 )
 class ApprovalRequestViewSet(
-    ServiceErrorsMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, CollaborationViewSet
 ):
     """Approval requests: ask, list, approve, reject. Decided by the approvers the
     kind names, never by whoever asked; the decision goes on the record's feed."""
 
     queryset = ApprovalRequest.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = ApprovalRequestSerializer
-    permission_classes = ACCESS
     read_permission = "collaboration.view_approvalrequest"
     write_permission = "collaboration.add_approvalrequest"
-    pagination_class = NewestFirst
     filter_backends = [DjangoFilterBackend]
     filterset_class = ApprovalRequestFilterSet
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         user = self.request.user
