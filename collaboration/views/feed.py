@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -288,9 +289,12 @@ def item_comments(request, pk: int):
             return _back_to_item(request, item)
         status = 400
     comments = list(reversed(item.latest_comments))
-    return render(
+    response = render(
         request, f"{ITEM}#comments", {"item": item, "comments": comments, "comment_form": form}, status=status
     )
+    if status == 200:  # the card's "n comments" counts the new one too
+        response.content += render_to_string(f"{ITEM}#comment_count", {"item": item, "oob": True}).encode()
+    return response
 
 
 def _back_to_item(request, item):

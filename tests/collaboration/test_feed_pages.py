@@ -469,6 +469,8 @@ class TestTheCommentBox:
         answer = parse(response.text)
         assert "Congrats <b>team</b>" in answer.text
         assert answer.find_all(tag="textarea", id=f"comment-body-{item.pk}")
+        count = answer.by_id(f"comment-count-{item.pk}")
+        assert count.attrs["hx-swap-oob"] == "true" and count.text == "1 comment"
 
     def test_no_comment_button_for_someone_who_may_not_post(self, signed_in, rep, customer, outsider):
         services.post(target=customer, by=rep, body="Renewal signed")
