@@ -10,9 +10,9 @@ from django.utils.text import capfirst
 
 from core.concurrency import StaleVersion
 
-from . import services
+from . import catalog, services
 from .forms import STALE_CUSTOMER
-from .models import Contact, Customer, owner_choices
+from .models import Contact, Customer, Product, Stage, TaxRate, owner_choices
 from .permissions import CUSTOMER_FIELDS, can_delete_customer, can_edit_contacts
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "is_primary")
@@ -164,3 +164,70 @@ class ContactAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for contact in queryset.select_related("customer"):
             services.delete_contact(contact=contact, by=request.user)
+
+
+class CatalogAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
+    """Products, tax rates and stages: saved through crm.catalog, never deleted here
+    (set inactive instead: lines and deals point to them)."""
+
+    create = None  # the service creating a record: create(by=, data=)
+    update = None  # the service changing one: update(record, by=, data=)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data}
+            saved = type(self).update(obj, by=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+            saved = type(self).create(by=request.user, data=data)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+
+@admin.register(Product)
+class ProductAdmin(CatalogAdmin):
+    list_display = ("code", "name", "unit_price", "currency", "default_tax_rate", "is_active")
+    list_filter = ("is_active", "currency")
+    search_fields = ("code", "name")
+    fields = catalog.PRODUCT_FIELDS
+
+    @staticmethod
+    def create(*, by, data):
+        return catalog.create_product(by=by, data=data)
+
+    @staticmethod
+    def update(product, *, by, data):
+        return catalog.update_product(product=product, by=by, data=data)
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(CatalogAdmin):
+    list_display = ("name", "percentage", "is_active")
+    fields = catalog.TAX_RATE_FIELDS
+
+    @staticmethod
+    def create(*, by, data):
+        return catalog.create_tax_rate(by=by, data=data)
+
+    @staticmethod
+    def update(tax_rate, *, by, data):
+        return catalog.update_tax_rate(tax_rate=tax_rate, by=by, data=data)
+
+
+@admin.register(Stage)
+class StageAdmin(CatalogAdmin):
+    list_display = ("name", "order", "probability", "is_won", "is_lost")
+    fields = (*catalog.STAGE_FIELDS, "is_won", "is_lost")
+    readonly_fields = ("is_won", "is_lost")
+
+    @staticmethod
+    def create(*, by, data):
+        return catalog.create_stage(by=by, data=data)
+
+    @staticmethod
+    def update(stage, *, by, data):
+        return catalog.update_stage(stage=stage, by=by, data=data)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Replace, Upper
@@ -386,3 +386,97 @@ class Contact(models.Model):
                     for name in ("email", "phone")
                 }
             )
+
+
+# --- The catalog: what is sold, and the taxes lines carry ---------------------------------
+
+PERCENT = (MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100")))
+
+
+class TaxRate(models.Model):
+    """A sales tax rate a quote or invoice line carries ("VAT 19%"). Kept by finance;
+    a rate no longer charged is set inactive, never deleted while lines use it."""
+
+    name = models.CharField(max_length=60, unique=True, help_text="As documents print it, e.g. “VAT 19%”.")
+    percentage = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=PERCENT, help_text="0 to 100, e.g. 19.00."
+    )
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percentage__gte=0, percentage__lte=100), name="crm_taxrate_percentage_0_100"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(code__icontains=text) | Q(name__icontains=text))
+
+
+class Product(models.Model):
+    """Something we sell, at a list price in the company's currency; deals and
+    invoices copy its price and tax rate onto their lines, so changing the catalog
+    never changes what was quoted or billed."""
+
+    code = models.CharField(max_length=40, unique=True, validators=[no_bidi_controls])
+    name = models.CharField(max_length=200, validators=[no_bidi_controls])
+    description = models.TextField(blank=True)
+    # Money: the list price of one unit, before discount and tax.
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, choices=currency_choices, default=default_currency)
+    default_tax_rate = models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=Q(unit_price__gte=0), name="crm_product_price_not_negative")]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+
+class Stage(models.Model):
+    """A step of the sales pipeline, as data: its place on the board, the chance a
+    deal there is won (for the weighted forecast), and whether it ends the deal."""
+
+    name = models.CharField(max_length=60, unique=True)
+    order = models.PositiveSmallIntegerField(unique=True, help_text="Place on the board, left to right.")
+    probability = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], help_text="Chance in percent that a deal in this stage is won."
+    )
+    is_won = models.BooleanField("won", default=False)
+    is_lost = models.BooleanField("lost", default=False)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.CheckConstraint(condition=Q(probability__lte=100), name="crm_stage_probability_0_100"),
+            models.CheckConstraint(condition=~Q(is_won=True, is_lost=True), name="crm_stage_not_won_and_lost"),
+            # One stage wins a deal and one loses it: "Invoice this deal" and the forecast rely on it.
+            models.UniqueConstraint(fields=["is_won"], condition=Q(is_won=True), name="crm_one_won_stage"),
+            models.UniqueConstraint(fields=["is_lost"], condition=Q(is_lost=True), name="crm_one_lost_stage"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.is_won or self.is_lost
