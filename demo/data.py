@@ -158,6 +158,31 @@ TAX_PREFIX = {
     "US": "US",
 }
 
+# --- the catalog -------------------------------------------------------------------------
+TAX_RATES = [("VAT 19%", "19.00"), ("VAT 7%", "7.00"), ("No VAT (reverse charge)", "0.00")]
+# (code, name, description, unit price in EUR, default tax rate)
+PRODUCTS = [
+    (
+        "FLEET-BASIC",
+        "Fleet tracking, Basic",
+        "Per vehicle and year: live positions and trip history.",
+        "180.00",
+        "VAT 19%",
+    ),
+    (
+        "FLEET-PRO",
+        "Fleet tracking, Pro",
+        "Per vehicle and year: Basic plus driver scoring and alerts.",
+        "290.00",
+        "VAT 19%",
+    ),
+    ("ONBOARD", "Onboarding workshop", "One day on site, up to 12 people.", "1450.00", "VAT 19%"),
+    ("SUPPORT-24", "Support 24/7", "Yearly: phone and email support around the clock.", "4800.00", "VAT 19%"),
+    ("HW-TRACKER", "GPS tracker unit", "Hardware, installed.", "89.90", "VAT 19%"),
+    ("TRAINING-ONLINE", "Online training seat", "Per person; recorded courses and a live Q&A.", "120.00", "VAT 7%"),
+    ("CONSULT-DAY", "Consulting day", "Process and integration work, per day.", "1100.00", "No VAT (reverse charge)"),
+]
+
 # --- the feed: what people said on the records ----------------------------------------
 # (customer, days ago, author, post, [(author, hours later, comment)], [who liked it]);
 # posted, commented and liked through collaboration.services in this order, then dated

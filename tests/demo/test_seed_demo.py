@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -78,3 +79,13 @@ def test_the_demo_leaves_a_credit_exception_waiting_for_the_finance_managers(db)
     (approval,) = ApprovalRequest.objects.filter(status="pending")
     assert approval.kind == "crm.credit_limit_exception"
     assert Notification.objects.filter(approval=approval, user__username="financemanager").exists()
+
+
+def test_the_demo_has_a_catalog_with_tax_rates_once(db):
+    from crm.models import Product, TaxRate
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    assert Product.objects.count() == 7
+    assert TaxRate.objects.get(name="VAT 19%").percentage == Decimal("19.00")
+    assert all(product.default_tax_rate_id for product in Product.objects.all())

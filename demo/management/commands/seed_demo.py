@@ -17,7 +17,8 @@ from django.utils import timezone
 from accounts.models import User
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
-from crm.models import Customer, PaymentTerms
+from crm import catalog
+from crm.models import Customer, PaymentTerms, Product, TaxRate
 from crm.services import create_contact, create_customer
 from demo import data
 
@@ -36,16 +37,43 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = {username: self._user(username, first, last, role) for username, first, last, role in data.USERS}
         created = sum(self._customer(i, users) for i in range(len(data.COMPANIES)))
+        products = self._catalog(users)
         posts = self._feed(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created} customers added, {Customer.objects.count()} in all; "
-                f"{posts} feed posts added."
+                f"{products} products and {posts} feed posts added."
             )
         )
         self.stdout.write("Demo logins (password “demo”):")
         for username, _first, _last, role in data.USERS:
             self.stdout.write(f"  {username:<15} {role}")
+
+    def _catalog(self, users: dict[str, User]) -> int:
+        """Tax rates and products (data.TAX_RATES, data.PRODUCTS) through crm.catalog,
+        as the finance manager and the sales manager would add them; once."""
+        rates = {}
+        for name, percentage in data.TAX_RATES:
+            rates[name] = TaxRate.objects.filter(name=name).first() or catalog.create_tax_rate(
+                by=users["financemanager"], data={"name": name, "percentage": Decimal(percentage)}
+            )
+        added = 0
+        for code, name, description, price, rate in data.PRODUCTS:
+            if Product.objects.filter(code=code).exists():
+                continue
+            catalog.create_product(
+                by=users["salesmanager"],
+                data={
+                    "code": code,
+                    "name": name,
+                    "description": description,
+                    "unit_price": Decimal(price),
+                    "currency": "EUR",
+                    "default_tax_rate": rates[rate],
+                },
+            )
+            added += 1
+        return added
 
     def _user(self, username, first, last, role) -> User:
         user, created = User.objects.get_or_create(
