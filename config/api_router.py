@@ -3,13 +3,16 @@
 from rest_framework.routers import DefaultRouter
 
 from collaboration.api import ApprovalRequestViewSet, FeedItemViewSet, FollowViewSet, NotificationViewSet
-from crm.api import ContactViewSet, CustomerViewSet
+from crm.api import ContactViewSet, CustomerViewSet, ProductViewSet, StageViewSet, TaxRateViewSet
 
 app_name = "api"
 
 router = DefaultRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("products", ProductViewSet, basename="product")
+router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
+router.register("stages", StageViewSet, basename="stage")
 router.register("feed", FeedItemViewSet, basename="feeditem")
 router.register("follows", FollowViewSet, basename="follow")
 router.register("notifications", NotificationViewSet, basename="notification")

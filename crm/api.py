@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 
 from core.api.concurrency import ConcurrencyMixin, concurrency_schema
 from core.api.filters import DjangoFilterBackend, OrderingFilter
@@ -20,10 +20,10 @@ from core.api.json_types import StrictJSONTypesMixin
 from core.api.rows import RowSource, ValuesListMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
-from . import services
+from . import catalog, services
 from .fields import CUSTOMER_FIELD_ORDER
 from .filters import ContactFilterSet, CustomerFilterSet
-from .models import Contact, Customer, billing_name, owner_choices, terms_label
+from .models import Contact, Customer, Product, Stage, TaxRate, billing_name, owner_choices, terms_label
 from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
 
 User = get_user_model()
@@ -347,3 +347,171 @@ class ContactViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.delete_contact(contact=instance, by=self.request.user, expected_version=self.expected_version())
+
+
+# --- The catalog and the stages ----------------------------------------------------------
+
+
+class TaxRateSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    percentage = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        help_text="0 to 100, as a decimal string, e.g. “19.00”.",
+    )
+
+    class Meta:
+        model = TaxRate
+        fields = ["id", "name", "percentage", "is_active"]
+
+
+class ProductSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    unit_price = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="List price of one unit before discount and tax, in `currency`, as a decimal string.",
+    )
+    default_tax_rate = serializers.PrimaryKeyRelatedField(
+        queryset=TaxRate.objects.all(), allow_null=True, required=False, help_text="Id of the tax rate lines get."
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "code",
+            "name",
+            "description",
+            "unit_price",
+            "currency",
+            "default_tax_rate",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"code": {"validators": []}}  # reported on the field by crm.catalog, races included
+
+
+class StageSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "order", "probability", "is_won", "is_lost"]
+        read_only_fields = ["is_won", "is_lost"]
+        extra_kwargs = {
+            "name": {"validators": []},
+            "order": {"validators": [], "max_value": 32767},
+            "probability": {"max_value": 100},
+        }
+
+
+class CatalogViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read by every role; changed through crm.catalog by the roles that keep it.
+    Nothing is deleted: set `is_active` false instead."""
+
+    filter_backends = [OrderingFilter]
+    create_with = None  # crm.catalog's create_*(by=, data=)
+    update_with = None  # crm.catalog's update_*(record, by=, data=)
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_with(by=self.request.user, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).update_with(
+            serializer.instance, by=self.request.user, data=serializer.validated_data
+        )
+
+
+@extend_schema(tags=["catalog"])
+@extend_schema_view(
+    list=extend_schema(summary="List products"),
+    retrieve=extend_schema(summary="Get a product"),
+    create=extend_schema(summary="Add a product (sales and finance managers)"),
+    update=extend_schema(summary="Replace a product's fields"),
+    partial_update=extend_schema(summary="Change some of a product's fields"),
+)
+class ProductViewSet(CatalogViewSet):
+    """What we sell. Deals and invoices copy a product's price and tax rate onto their lines."""
+
+    queryset = Product.objects.select_related("default_tax_rate")
+    serializer_class = ProductSerializer
+    ordering_fields = ["code", "name", "updated_at"]
+    ordering = ("-updated_at", "-id")
+
+    def may_change(self, user, product):
+        return catalog.can_manage_products(user)
+
+    @staticmethod
+    def create_with(*, by, data):
+        return catalog.create_product(by=by, data=data)
+
+    @staticmethod
+    def update_with(product, *, by, data):
+        return catalog.update_product(product=product, by=by, data=data)
+
+
+@extend_schema(tags=["catalog"])
+@extend_schema_view(
+    list=extend_schema(summary="List tax rates"),
+    retrieve=extend_schema(summary="Get a tax rate"),
+    create=extend_schema(summary="Add a tax rate (finance managers)"),
+    update=extend_schema(summary="Replace a tax rate's fields"),
+    partial_update=extend_schema(summary="Change some of a tax rate's fields"),
+)
+class TaxRateViewSet(CatalogViewSet):
+    """Sales tax rates lines carry."""
+
+    queryset = TaxRate.objects.all()
+    serializer_class = TaxRateSerializer
+    ordering_fields = ["id", "name"]
+    ordering = ("id",)
+
+    def may_change(self, user, tax_rate):
+        return catalog.can_manage_tax_rates(user)
+
+    @staticmethod
+    def create_with(*, by, data):
+        return catalog.create_tax_rate(by=by, data=data)
+
+    @staticmethod
+    def update_with(tax_rate, *, by, data):
+        return catalog.update_tax_rate(tax_rate=tax_rate, by=by, data=data)
+
+
+@extend_schema(tags=["catalog"])
+@extend_schema_view(
+    list=extend_schema(summary="List the pipeline's stages", description="In board order, left to right."),
+    retrieve=extend_schema(summary="Get a stage"),
+    create=extend_schema(summary="Add an open stage (sales managers)"),
+    update=extend_schema(summary="Replace a stage's fields"),
+    partial_update=extend_schema(
+        summary="Rename, move or re-weigh a stage",
+        description="Won stays 100% and Lost 0%; which stage wins or loses a deal cannot change.",
+    ),
+)
+class StageViewSet(CatalogViewSet):
+    """The pipeline's stages, as data."""
+
+    queryset = Stage.objects.all()
+    serializer_class = StageSerializer
+    ordering_fields = ["order"]
+    ordering = ("order", "id")
+
+    def may_change(self, user, stage):
+        return catalog.can_manage_stages(user)
+
+    @staticmethod
+    def create_with(*, by, data):
+        return catalog.create_stage(by=by, data=data)
+
+    @staticmethod
+    def update_with(stage, *, by, data):
+        return catalog.update_stage(stage=stage, by=by, data=data)
