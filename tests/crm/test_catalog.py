@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from crm import catalog
-from crm.models import Product, Stage, TaxRate
+from crm.models import Product, Stage
 
 pytestmark = pytest.mark.django_db
 
