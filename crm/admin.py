@@ -170,19 +170,16 @@ class CatalogAdmin(ServiceErrorsAsMessagesMixin, admin.ModelAdmin):
     """Products, tax rates and stages: saved through crm.catalog, never deleted here
     (set inactive instead: lines and deals point to them)."""
 
-    create = None  # the service creating a record: create(by=, data=)
-    update = None  # the service changing one: update(record, by=, data=)
-
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
         if change:
             data = {name: form.cleaned_data[name] for name in form.changed_data}
-            saved = type(self).update(obj, by=request.user, data=data)
+            saved = catalog.KEEPERS[self.model].update(obj, by=request.user, data=data)
         else:
             data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
-            saved = type(self).create(by=request.user, data=data)
+            saved = catalog.KEEPERS[self.model].create(by=request.user, data=data)
         obj.pk = saved.pk
         obj.refresh_from_db()
         obj._state.adding = False
@@ -195,27 +192,11 @@ class ProductAdmin(CatalogAdmin):
     search_fields = ("code", "name")
     fields = catalog.PRODUCT_FIELDS
 
-    @staticmethod
-    def create(*, by, data):
-        return catalog.create_product(by=by, data=data)
-
-    @staticmethod
-    def update(product, *, by, data):
-        return catalog.update_product(product=product, by=by, data=data)
-
 
 @admin.register(TaxRate)
 class TaxRateAdmin(CatalogAdmin):
     list_display = ("name", "percentage", "is_active")
     fields = catalog.TAX_RATE_FIELDS
-
-    @staticmethod
-    def create(*, by, data):
-        return catalog.create_tax_rate(by=by, data=data)
-
-    @staticmethod
-    def update(tax_rate, *, by, data):
-        return catalog.update_tax_rate(tax_rate=tax_rate, by=by, data=data)
 
 
 @admin.register(Stage)
@@ -223,11 +204,3 @@ class StageAdmin(CatalogAdmin):
     list_display = ("name", "order", "probability", "is_won", "is_lost")
     fields = (*catalog.STAGE_FIELDS, "is_won", "is_lost")
     readonly_fields = ("is_won", "is_lost")
-
-    @staticmethod
-    def create(*, by, data):
-        return catalog.create_stage(by=by, data=data)
-
-    @staticmethod
-    def update(stage, *, by, data):
-        return catalog.update_stage(stage=stage, by=by, data=data)

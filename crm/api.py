@@ -418,16 +418,14 @@ class CatalogViewSet(
     Nothing is deleted: set `is_active` false instead."""
 
     filter_backends = [OrderingFilter]
-    create_with = None  # crm.catalog's create_*(by=, data=)
-    update_with = None  # crm.catalog's update_*(record, by=, data=)
 
     def perform_create(self, serializer):
-        serializer.instance = type(self).create_with(by=self.request.user, data=serializer.validated_data)
+        keeper = catalog.KEEPERS[self.queryset.model]
+        serializer.instance = keeper.create(by=self.request.user, data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = type(self).update_with(
-            serializer.instance, by=self.request.user, data=serializer.validated_data
-        )
+        keeper = catalog.KEEPERS[self.queryset.model]
+        serializer.instance = keeper.update(serializer.instance, by=self.request.user, data=serializer.validated_data)
 
 
 @extend_schema(tags=["catalog"])
@@ -449,14 +447,6 @@ class ProductViewSet(CatalogViewSet):
     def may_change(self, user, product):
         return catalog.can_manage_products(user)
 
-    @staticmethod
-    def create_with(*, by, data):
-        return catalog.create_product(by=by, data=data)
-
-    @staticmethod
-    def update_with(product, *, by, data):
-        return catalog.update_product(product=product, by=by, data=data)
-
 
 @extend_schema(tags=["catalog"])
 @extend_schema_view(
@@ -476,14 +466,6 @@ class TaxRateViewSet(CatalogViewSet):
 
     def may_change(self, user, tax_rate):
         return catalog.can_manage_tax_rates(user)
-
-    @staticmethod
-    def create_with(*, by, data):
-        return catalog.create_tax_rate(by=by, data=data)
-
-    @staticmethod
-    def update_with(tax_rate, *, by, data):
-        return catalog.update_tax_rate(tax_rate=tax_rate, by=by, data=data)
 
 
 @extend_schema(tags=["catalog"])
@@ -507,11 +489,3 @@ class StageViewSet(CatalogViewSet):
 
     def may_change(self, user, stage):
         return catalog.can_manage_stages(user)
-
-    @staticmethod
-    def create_with(*, by, data):
-        return catalog.create_stage(by=by, data=data)
-
-    @staticmethod
-    def update_with(stage, *, by, data):
-        return catalog.update_stage(stage=stage, by=by, data=data)

@@ -7,6 +7,8 @@ that do. Pages, the admin, the API and tests call these.
 - Nothing is deleted once used: products and tax rates are set inactive.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -110,3 +112,19 @@ def create_stage(*, by, data: dict[str, Any]) -> Stage:
     if not can_manage_stages(by):
         raise PermissionDenied("Only sales managers change the pipeline's stages.")
     return _save(Stage(), data, STAGE_FIELDS)
+
+
+@dataclass(frozen=True)
+class Keeper:
+    """The two operations that write one catalog model, in the shape the admin and the
+    API call them: create(by=, data=) and update(record, by=, data=)."""
+
+    create: Callable[..., models.Model]
+    update: Callable[..., models.Model]
+
+
+KEEPERS: dict[type[models.Model], Keeper] = {
+    Product: Keeper(create_product, lambda record, *, by, data: update_product(product=record, by=by, data=data)),
+    TaxRate: Keeper(create_tax_rate, lambda record, *, by, data: update_tax_rate(tax_rate=record, by=by, data=data)),
+    Stage: Keeper(create_stage, lambda record, *, by, data: update_stage(stage=record, by=by, data=data)),
+}
