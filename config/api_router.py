@@ -3,7 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from collaboration.api import ApprovalRequestViewSet, FeedItemViewSet, FollowViewSet, NotificationViewSet
-from crm.api import ContactViewSet, CustomerViewSet, ProductViewSet, StageViewSet, TaxRateViewSet
+from crm.api.customers import ContactViewSet, CustomerViewSet, ProductViewSet, StageViewSet, TaxRateViewSet
 
 app_name = "api"
 

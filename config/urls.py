@@ -9,7 +9,7 @@ from core.api import docs
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("dashboards.urls")),
-    path("customers/", include("crm.urls")),
+    path("", include("crm.urls")),
     path("", include("collaboration.urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),

@@ -6,7 +6,7 @@ the ISO currency code after the number in every locale so right-aligned columns
 line up. CSV, the API and other machine-read output use plain_amount.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -29,3 +29,26 @@ def plain_amount(amount: Decimal | int | None) -> str:
 def format_money(amount: Decimal | int, currency: str) -> SafeString:
     """Decimal("12345.5"), "EUR" → `12,345.50 <span class="currency">EUR</span>`."""
     return format_html('{} <span class="currency">{}</span>', format_amount(amount), currency)
+
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal("100")
+
+
+def round_money(amount: Decimal) -> Decimal:
+    """Half-up to the cent, as invoices round: Decimal("2.345") → Decimal("2.35")."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal = Decimal("0")) -> Decimal:
+    """A document line's net amount, rounded once, per line: quantity × unit price,
+    less the discount. Deals, quotes, invoices and credit notes all price lines here."""
+    gross = Decimal(quantity) * Decimal(unit_price)
+    return round_money(gross * (HUNDRED - Decimal(discount_percent)) / HUNDRED)
+
+
+def tax_amount(net: Decimal, percentage: Decimal | None) -> Decimal:
+    """The tax on one line's net amount at `percentage` (None: untaxed), rounded per line."""
+    if not percentage:
+        return Decimal("0.00")
+    return round_money(Decimal(net) * Decimal(percentage) / HUNDRED)

@@ -11,13 +11,23 @@ class CrmConfig(AppConfig):
         from core import search as global_search
         from core.cache import track_changes
 
-        from .models import Customer
+        from .models import Customer, Lead, Opportunity, Quote, ServiceCase
         from .search import CONTACTS, CUSTOMERS
         from .services import credit_exception_decided
 
         # Customers have a feed; whoever may see the customer sees it.
         feed.register_record(Customer, visible=lambda user: Customer.objects.visible_to(user))
         feed.register_event("customer.created", "Created the customer")
+        # Every role reads all of the CRM, so each record's feed is visible to whoever may read it.
+        feed.register_record(Lead, visible=lambda user: Lead.objects.visible_to(user))
+        feed.register_record(Opportunity, visible=lambda user: Opportunity.objects.visible_to(user), noun="deal")
+        feed.register_record(
+            Quote, visible=lambda user: Quote.objects.all() if user.has_perm("crm.view_quote") else Quote.objects.none()
+        )
+        feed.register_record(ServiceCase, visible=lambda user: ServiceCase.objects.visible_to(user))
+        feed.register_event("opportunity.created", "Created the deal")
+        feed.register_event("opportunity.won", "Won the deal ({amount} {currency})")
+        feed.register_event("opportunity.lost", "Lost the deal: {reason}")
         feed.register_approval_kind(
             feed.ApprovalKind(
                 key="crm.credit_limit_exception",

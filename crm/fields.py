@@ -1,6 +1,6 @@
 """The customer's fields, declared once, in the order every surface shows them.
 
-The API (crm.api), the CSV export (crm.views), the admin (crm.admin) and the record
+The API (crm.api.customers), the CSV export (crm.views.customers), the admin (crm.admin) and the record
 page list a customer's own fields; they read this declaration (or are checked
 against it by tests/crm/test_customer_fields.py), so a field added to the model is
 added here once and appears everywhere, in the same order.

@@ -480,3 +480,414 @@ class Stage(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.is_won or self.is_lost
+
+
+# --- Selling: leads, opportunities and their lines, quotes, service cases ---------------
+
+QUANTITY_MAX_DIGITS = 12
+QUANTITY_PLACES = 3
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Every role reads every lead (reps read each other's; finance reads all of CRM)."""
+        if user.is_authenticated and user.has_perm("crm.view_lead"):
+            return self
+        return self.none()
+
+    def open(self):
+        return self.filter(status__in=(Lead.Status.NEW, Lead.Status.WORKING, Lead.Status.QUALIFIED), customer=None)
+
+
+class Lead(models.Model):
+    """Someone who might buy, before they are a customer. A qualified lead is
+    converted into a customer (or matched to an existing one), a contact and a deal."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        WORKING = "working", "Working"
+        QUALIFIED = "qualified", "Qualified"
+        DISQUALIFIED = "disqualified", "Disqualified"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Website"
+        REFERRAL = "referral", "Referral"
+        EVENT = "event", "Event"
+        COLD_CALL = "cold_call", "Cold call"
+        PARTNER = "partner", "Partner"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, validators=[no_bidi_controls], help_text="The person's name.")
+    company = models.CharField(max_length=200, blank=True, validators=[no_bidi_controls])
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    tax_id = models.CharField(
+        "tax ID", max_length=40, blank=True, help_text="If known; finds the customer on conversion."
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    disqualified_reason = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_leads")
+    notes = models.TextField(blank=True)
+    # Set once, by crm.leads.convert_lead: what the lead became.
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="leads", editable=False
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    opportunity = models.ForeignKey(
+        "Opportunity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    converted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    STATUS_BADGES = {
+        Status.NEW: "info",
+        Status.WORKING: "primary",
+        Status.QUALIFIED: "success",
+        Status.DISQUALIFIED: "secondary",
+    }
+    tracked_fields = ("status", "owner")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("change_own_lead", "Can change leads they own")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="disqualified") | ~Q(disqualified_reason=""),
+                name="crm_lead_disqualified_has_reason",
+                violation_error_message="Say why the lead is disqualified.",
+            ),
+            models.CheckConstraint(
+                condition=Q(converted_at__isnull=True) | Q(customer__isnull=False),
+                name="crm_lead_converted_has_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="crm_lead_owner_status"),
+            models.Index(fields=["status", "-created_at"], name="crm_lead_status_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:lead_detail", args=[self.pk])
+
+    @property
+    def is_converted(self) -> bool:
+        return self.converted_at is not None
+
+
+class OpportunityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Every role reads every deal: reps read each other's, finance reads all of CRM."""
+        if user.is_authenticated and user.has_perm("crm.view_opportunity"):
+            return self
+        return self.none()
+
+    def open(self):
+        return self.filter(stage__is_won=False, stage__is_lost=False)
+
+    def won(self):
+        return self.filter(stage__is_won=True)
+
+    def lost(self):
+        return self.filter(stage__is_lost=True)
+
+    def with_weighted_amount(self):
+        """Annotate `weighted_amount`: amount × the stage's probability, to the cent."""
+        return self.annotate(
+            weighted_amount=models.ExpressionWrapper(
+                models.F("amount") * models.F("stage__probability") / Value(Decimal("100")),
+                output_field=models.DecimalField(max_digits=16, decimal_places=2),
+            )
+        )
+
+
+class Opportunity(models.Model):
+    """A deal: what a customer may buy, how likely and when. Its amount is the sum of
+    its lines, each rounded (crm.opportunities keeps it); its currency is the customer's
+    and its payment terms start as the customer's and may be changed by the rep, which
+    is what billing carries onto the invoice unchanged."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="opportunities")
+    name = models.CharField(max_length=200, validators=[no_bidi_controls])
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_opportunities")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
+    expected_close_date = models.DateField()
+    currency = models.CharField(max_length=3, choices=currency_choices, editable=False)
+    # Money: the sum of the lines' net amounts (before tax), kept by crm.opportunities.
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False)
+    payment_terms = models.CharField(max_length=3, choices=PaymentTerms.choices, default=PaymentTerms.NET)
+    payment_days = models.PositiveSmallIntegerField(default=30)
+    next_step = models.CharField(max_length=200, blank=True)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    # When the deal was won or lost (the stage's date); empty while open.
+    closed_on = models.DateField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    objects = OpportunityQuerySet.as_manager()
+
+    tracked_fields = ("stage", "amount", "owner", "expected_close_date", "payment_terms", "payment_days")
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["expected_close_date", "id"]
+        verbose_name = "opportunity"
+        verbose_name_plural = "opportunities"
+        permissions = [("change_own_opportunity", "Can change opportunities they own")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="crm_opportunity_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "expected_close_date", "id"], name="crm_opp_stage_close"),
+            models.Index(fields=["owner", "stage"], name="crm_opp_owner_stage"),
+            models.Index(fields=["customer", "-updated_at"], name="crm_opp_customer_updated"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:opportunity_detail", args=[self.pk])
+
+    @property
+    def terms_label(self) -> str:
+        return terms_label(self.payment_terms, self.payment_days)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage.is_closed
+
+    @property
+    def terms_differ_from_customer(self) -> bool:
+        """Did the rep agree terms other than the customer's? The deal page says so."""
+        customer = self.customer
+        return (self.payment_terms, self.payment_days) != (customer.payment_terms, customer.payment_days)
+
+
+class DocumentLine(models.Model):
+    """What a deal's, quote's (and billing's) lines have in common: a product or free
+    text, quantity, unit price, discount and tax, and the net amount rounded per line
+    (core.money.line_amount), stored so totals are sums in the database."""
+
+    position = models.PositiveSmallIntegerField(default=0)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=300, validators=[no_bidi_controls])
+    quantity = models.DecimalField(
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_PLACES,
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    discount_percent = models.DecimalField(
+        "discount %", max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+
+class OpportunityLine(DocumentLine):
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines")
+    tax_rate = models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(DocumentLine.Meta):
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="crm_oppline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="crm_oppline_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="crm_oppline_discount_0_100"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class Quote(models.Model):
+    """A priced offer sent to the customer: a snapshot of the deal's lines and terms
+    when it was made. Once sent it never changes; a new version supersedes it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        SUPERSEDED = "superseded", "Superseded"
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="quotes")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="quotes", editable=False)
+    # Q-<year>-<seq>, given when the quote is made; a new version is a new quote with its own number.
+    number = models.CharField(max_length=30, unique=True, editable=False)
+    revision = models.PositiveSmallIntegerField(default=1, editable=False)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by", editable=False
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False)
+    issue_date = models.DateField()
+    valid_until = models.DateField()
+    currency = models.CharField(max_length=3, choices=currency_choices, editable=False)
+    payment_terms = models.CharField(max_length=3, choices=PaymentTerms.choices)
+    payment_days = models.PositiveSmallIntegerField()
+    notes = models.TextField(blank=True, help_text="Printed under the lines.")
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False)
+    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_to = models.EmailField(blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    feed_parents = ("opportunity", "customer")
+    STATUS_BADGES = {
+        Status.DRAFT: "secondary",
+        Status.SENT: "info",
+        Status.ACCEPTED: "success",
+        Status.DECLINED: "danger",
+        Status.SUPERSEDED: "light",
+    }
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("issue_date")), name="crm_quote_valid_after_issue"
+            ),
+            models.CheckConstraint(
+                condition=Q(total=models.F("subtotal") + models.F("tax_total")), name="crm_quote_total_sum"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-issue_date"], name="crm_quote_customer_issued")]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("crm:quote_detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def terms_label(self) -> str:
+        return terms_label(self.payment_terms, self.payment_days)
+
+
+class QuoteLine(DocumentLine):
+    """A quote's copy of a deal line, with the tax as it was then (name and percent),
+    so a later change to the catalog never changes a sent quote."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    tax_name = models.CharField(max_length=60, blank=True)
+    tax_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    tax_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta(DocumentLine.Meta):
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="crm_quoteline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="crm_quoteline_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class ServiceCaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.is_authenticated and user.has_perm("crm.view_servicecase"):
+            return self
+        return self.none()
+
+    def open(self):
+        return self.exclude(status__in=ServiceCase.CLOSED_STATUSES)
+
+    def serious(self):
+        """Open cases at or above SERIOUS_SEVERITIES: receivables holds dunning while one is open."""
+        return self.open().filter(severity__in=ServiceCase.SERIOUS_SEVERITIES)
+
+
+class ServiceCase(models.Model):
+    """A customer's problem anyone may log: open cases show on the customer, its
+    followers hear of them, and a serious one holds dunning (receivables reads
+    ServiceCase.objects.serious())."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        WAITING = "waiting", "Waiting on customer"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+    SERIOUS_SEVERITIES = (Severity.HIGH, Severity.CRITICAL)
+    SEVERITY_BADGES = {
+        Severity.LOW: "secondary",
+        Severity.NORMAL: "info",
+        Severity.HIGH: "warning",
+        Severity.CRITICAL: "danger",
+    }
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="service_cases")
+    subject = models.CharField(max_length=200, validators=[no_bidi_controls])
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cases")
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_cases"
+    )
+    # The invoice it is about, by number: billing lives above crm, so crm cannot point
+    # to it with a foreign key; billing resolves the number (and links back) itself.
+    invoice_number = models.CharField(max_length=30, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ServiceCaseQuerySet.as_manager()
+
+    tracked_fields = ("status", "severity", "owner")
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "service case"
+        indexes = [models.Index(fields=["customer", "status"], name="crm_case_customer_status")]
+
+    def __str__(self):
+        return self.subject
+
+    def get_absolute_url(self):
+        return reverse("crm:case_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED_STATUSES

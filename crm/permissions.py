@@ -121,3 +121,44 @@ def can_edit_contacts(user, customer: Customer) -> bool:
     """Whoever may edit a customer at all keeps its contacts: reps their own
     customers, finance the billing contacts of any."""
     return can_edit_customer(user, customer)
+
+
+# --- Selling: leads, deals, quotes, service cases -------------------------------------
+# Every role reads them all. Reps change their own leads and deals (a deal's quotes
+# with it); sales managers change all and reassign owners; finance only reads.
+
+
+def can_create_lead(user) -> bool:
+    return user.is_authenticated and user.has_perm("crm.add_lead")
+
+
+def can_edit_lead(user, lead) -> bool:
+    return user.has_perm("crm.change_lead") or (user.has_perm("crm.change_own_lead") and lead.owner_id == user.pk)
+
+
+def can_create_opportunity(user) -> bool:
+    return user.is_authenticated and user.has_perm("crm.add_opportunity")
+
+
+def can_edit_opportunity(user, opportunity) -> bool:
+    return user.has_perm("crm.change_opportunity") or (
+        user.has_perm("crm.change_own_opportunity") and opportunity.owner_id == user.pk
+    )
+
+
+def can_reassign(user) -> bool:
+    """Sales managers (and admins) give leads and deals to another rep."""
+    return user.has_perm("crm.change_opportunity") and user.has_perm("crm.change_lead")
+
+
+def can_quote(user, opportunity) -> bool:
+    """Make, send and record the answer to quotes: whoever may change the deal."""
+    return user.has_perm("crm.add_quote") and can_edit_opportunity(user, opportunity)
+
+
+def can_log_case(user) -> bool:
+    return user.is_authenticated and user.has_perm("crm.add_servicecase")
+
+
+def can_edit_case(user, case) -> bool:
+    return user.is_authenticated and user.has_perm("crm.change_servicecase")

@@ -1,15 +1,26 @@
+"""The CRM's pages. Each module of crm.views routes its own kind of record here, under
+its own prefix (customers/, leads/, deals/, quotes/, cases/, catalog/)."""
+
 from django.urls import path
 
-from . import views
+from .views import customers
 
 app_name = "crm"
 urlpatterns = [
-    path("", views.CustomerListView.as_view(), name="customer_list"),
-    path("new/", views.CustomerCreateView.as_view(), name="customer_create"),
-    path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
-    path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer_edit"),
-    path("<int:pk>/contacts/", views.CustomerContactsView.as_view(), name="contact_panel"),
-    path("<int:pk>/contacts/new/", views.ContactCreateView.as_view(), name="contact_create"),
-    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.ContactUpdateView.as_view(), name="contact_edit"),
-    path("<int:pk>/contacts/<int:contact_pk>/delete/", views.ContactDeleteView.as_view(), name="contact_delete"),
+    path("customers/", customers.CustomerListView.as_view(), name="customer_list"),
+    path("customers/new/", customers.CustomerCreateView.as_view(), name="customer_create"),
+    path("customers/<int:pk>/", customers.CustomerDetailView.as_view(), name="customer_detail"),
+    path("customers/<int:pk>/edit/", customers.CustomerUpdateView.as_view(), name="customer_edit"),
+    path("customers/<int:pk>/contacts/", customers.CustomerContactsView.as_view(), name="contact_panel"),
+    path("customers/<int:pk>/contacts/new/", customers.ContactCreateView.as_view(), name="contact_create"),
+    path(
+        "customers/<int:pk>/contacts/<int:contact_pk>/edit/",
+        customers.ContactUpdateView.as_view(),
+        name="contact_edit",
+    ),
+    path(
+        "customers/<int:pk>/contacts/<int:contact_pk>/delete/",
+        customers.ContactDeleteView.as_view(),
+        name="contact_delete",
+    ),
 ]

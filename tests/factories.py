@@ -1,5 +1,6 @@
 """factory-boy factories for Concord's models. Users get roles by name: UserFactory(role=SALES_REP)."""
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -7,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.roles import SALES_REP
-from crm.models import Contact, Customer
+from crm.models import Contact, Customer, Lead, Opportunity, OpportunityLine, Product, ServiceCase, Stage, TaxRate
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,3 +56,76 @@ class ContactFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"contact{n}@customer.example")
     job_title = "Head of Purchasing"
+
+
+class TaxRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaxRate
+        django_get_or_create = ("name",)
+
+    name = "VAT 19%"
+    percentage = Decimal("19.00")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    code = factory.Sequence(lambda n: f"P-{n:04d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit_price = Decimal("100.00")
+    currency = "EUR"
+    default_tax_rate = factory.SubFactory(TaxRateFactory)
+
+
+def stage(name: str) -> Stage:
+    """One of the default stages by name ("Proposal", "Won")."""
+    return Stage.objects.get(name=name)
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    """A deal written directly (no feed, no follows): for tests of reading pages;
+    tests of the operations use crm.opportunities."""
+
+    class Meta:
+        model = Opportunity
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    owner = factory.LazyAttribute(lambda o: o.customer.owner)
+    stage = factory.LazyFunction(lambda: stage("Qualification"))
+    expected_close_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=30))
+    currency = factory.LazyAttribute(lambda o: o.customer.currency)
+    payment_terms = factory.LazyAttribute(lambda o: o.customer.payment_terms)
+    payment_days = factory.LazyAttribute(lambda o: o.customer.payment_days)
+
+
+class OpportunityLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpportunityLine
+
+    opportunity = factory.SubFactory(OpportunityFactory)
+    description = "Consulting day"
+    quantity = Decimal("1")
+    unit_price = Decimal("100.00")
+    amount = factory.LazyAttribute(lambda line: (line.quantity * line.unit_price).quantize(Decimal("0.01")))
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    name = factory.Faker("name")
+    company = factory.Sequence(lambda n: f"Prospect {n} AG")
+    email = factory.Sequence(lambda n: f"lead{n}@prospect.example")
+    owner = factory.SubFactory(UserFactory, role=SALES_REP)
+
+
+class ServiceCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceCase
+
+    customer = factory.SubFactory(CustomerFactory)
+    subject = "Delivery arrived damaged"
+    owner = factory.LazyAttribute(lambda case: case.customer.owner)
+    created_by = factory.LazyAttribute(lambda case: case.customer.owner)

@@ -6,7 +6,7 @@ import pytest
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
-from crm.api import ContactSerializer, CustomerDetailSerializer, CustomerSerializer
+from crm.api.customers import ContactSerializer, CustomerDetailSerializer, CustomerSerializer
 from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.admin.sites import site
 from django.urls import reverse
 
-from crm.api import CustomerSerializer
+from crm.api.customers import CustomerSerializer
 from crm.fields import CUSTOMER_FIELD_ORDER
 from crm.forms import CustomerForm
 from crm.models import Customer

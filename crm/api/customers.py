@@ -20,11 +20,11 @@ from core.api.json_types import StrictJSONTypesMixin
 from core.api.rows import RowSource, ValuesListMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 
-from . import catalog, services
-from .fields import CUSTOMER_FIELD_ORDER
-from .filters import ContactFilterSet, CustomerFilterSet
-from .models import Contact, Customer, Product, Stage, TaxRate, billing_name, owner_choices, terms_label
-from .permissions import can_delete_customer, can_edit_contacts, can_edit_customer
+from .. import catalog, services
+from ..fields import CUSTOMER_FIELD_ORDER
+from ..filters import ContactFilterSet, CustomerFilterSet
+from ..models import Contact, Customer, Product, Stage, TaxRate, billing_name, owner_choices, terms_label
+from ..permissions import can_delete_customer, can_edit_contacts, can_edit_customer
 
 User = get_user_model()
 

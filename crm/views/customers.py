@@ -32,13 +32,13 @@ from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters,
 from core.money import plain_amount
 from core.tables import CappedPaginator
 
-from .fields import customer_csv_columns
-from .filters import BillingDetails, CustomerFilterSet
-from .forms import ContactForm, CustomerForm, prepare_filter_form
-from .models import Contact, Customer
-from .permissions import CUSTOMER_FIELDS, can_create_customer, can_edit_contacts, can_edit_customer
-from .services import create_contact, create_customer, delete_contact, update_contact, update_customer
-from .tables import CustomerTable
+from ..fields import customer_csv_columns
+from ..filters import BillingDetails, CustomerFilterSet
+from ..forms import ContactForm, CustomerForm, prepare_filter_form
+from ..models import Contact, Customer
+from ..permissions import CUSTOMER_FIELDS, can_create_customer, can_edit_contacts, can_edit_customer
+from ..services import create_contact, create_customer, delete_contact, update_contact, update_customer
+from ..tables import CustomerTable
 
 DETAIL_TEMPLATE = "crm/customer_detail.html"
 FILTER_PARAMS = ("q", "mine", "owner", "status", "billing", "currency", "updated_since")
