@@ -3,7 +3,7 @@ its own prefix (customers/, leads/, deals/, quotes/, cases/, catalog/)."""
 
 from django.urls import path
 
-from .views import customers
+from .views import cases, catalog, customers, leads, opportunities, quotes
 
 app_name = "crm"
 urlpatterns = [
@@ -23,4 +23,13 @@ urlpatterns = [
         customers.ContactDeleteView.as_view(),
         name="contact_delete",
     ),
+]
+
+# Each module routes its own pages (and may add more than the names above rely on).
+urlpatterns += [
+    *leads.urlpatterns,
+    *opportunities.urlpatterns,
+    *quotes.urlpatterns,
+    *cases.urlpatterns,
+    *catalog.urlpatterns,
 ]
