@@ -338,3 +338,44 @@ FEED_FOLLOWS = {
     "salesmanager": ["Kestrel Analytics", "Nordwind Logistik", "Hudson Freight"],
     "admin": ["Alpenglühen Hotels", "Helix Pharma"],
 }
+
+# --- the pipeline: 18 months of deals ----------------------------------------------------
+# What a deal is named after (the product it is mostly about), and the reasons deals are lost.
+DEAL_NAMES = [
+    "Fleet rollout",
+    "Fleet tracking renewal",
+    "Tracker upgrade",
+    "Driver training",
+    "Support contract",
+    "Integration project",
+    "Pilot, two depots",
+    "Expansion to new sites",
+]
+# (product code, quantity range low, high, discount % options) per deal name, by index.
+DEAL_LINES = [
+    [("FLEET-BASIC", 20, 120, ("0", "5", "10")), ("HW-TRACKER", 20, 120, ("0",)), ("ONBOARD", 1, 2, ("0",))],
+    [("FLEET-PRO", 30, 200, ("5", "10", "12.5")), ("SUPPORT-24", 1, 1, ("0", "10"))],
+    [("HW-TRACKER", 40, 250, ("0", "7.5")), ("CONSULT-DAY", 1, 3, ("0",))],
+    [("TRAINING-ONLINE", 10, 60, ("0", "15")), ("ONBOARD", 1, 1, ("0",))],
+    [("SUPPORT-24", 1, 2, ("0", "5"))],
+    [("CONSULT-DAY", 4, 20, ("0", "10")), ("ONBOARD", 1, 2, ("0",))],
+    [("FLEET-BASIC", 5, 15, ("20",)), ("HW-TRACKER", 5, 15, ("0",))],
+    [("FLEET-PRO", 50, 300, ("10", "15")), ("HW-TRACKER", 50, 300, ("5",)), ("CONSULT-DAY", 2, 5, ("0",))],
+]
+LOST_REASONS = [
+    "Went with a cheaper competitor",
+    "Budget frozen until next year",
+    "No decision: project postponed",
+    "Chose to build in house",
+    "Lost the tender on price",
+]
+NEXT_STEPS = [
+    "Demo for the fleet managers",
+    "Send revised pricing",
+    "Call the CFO about terms",
+    "Site visit at the main depot",
+    "Wait for the board meeting",
+    "Pilot results review",
+]
+# Rough exchange rates from EUR list prices, for customers billed in another currency.
+DEMO_RATES = {"EUR": "1", "USD": "1.08", "GBP": "0.85", "CHF": "0.95", "SEK": "11.4", "PLN": "4.3", "DKK": "7.46"}

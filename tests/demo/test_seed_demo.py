@@ -89,3 +89,17 @@ def test_the_demo_has_a_catalog_with_tax_rates_once(db):
     assert Product.objects.count() == 7
     assert TaxRate.objects.get(name="VAT 19%").percentage == Decimal("19.00")
     assert all(product.default_tax_rate_id for product in Product.objects.all())
+
+
+def test_the_demo_has_eighteen_months_of_deals_in_every_stage(db):
+    from crm.models import Opportunity, Stage
+
+    call_command("seed_demo", verbosity=0)
+    for stage in Stage.objects.all():
+        assert Opportunity.objects.filter(stage=stage).exists(), stage.name
+    first = Opportunity.objects.order_by("created_at").first().created_at
+    assert timezone.now() - first > timedelta(days=365)
+    won = Opportunity.objects.won()
+    assert not won.filter(closed_on=None).exists()
+    assert not won.filter(lines=None).exists()
+    assert not Opportunity.objects.lost().filter(lost_reason="").exists()

@@ -5,8 +5,9 @@ Idempotent: users and customers that exist are left as they are, so it is safe
 to run on every start.
 """
 
+import random
 import unicodedata
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -17,8 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
-from crm import catalog
-from crm.models import Customer, PaymentTerms, Product, TaxRate
+from crm import catalog, opportunities
+from crm.models import Customer, Opportunity, PaymentTerms, Product, Stage, TaxRate
 from crm.services import create_contact, create_customer
 from demo import data
 
@@ -38,11 +39,11 @@ class Command(BaseCommand):
         users = {username: self._user(username, first, last, role) for username, first, last, role in data.USERS}
         created = sum(self._customer(i, users) for i in range(len(data.COMPANIES)))
         products = self._catalog(users)
-        posts = self._feed(users)
+        posts, deals = self._history(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created} customers added, {Customer.objects.count()} in all; "
-                f"{products} products and {posts} feed posts added."
+                f"{products} products, {posts} feed posts and {deals} deals added."
             )
         )
         self.stdout.write("Demo logins (password “demo”):")
@@ -138,42 +139,174 @@ class Command(BaseCommand):
             )
         return True
 
-    def _feed(self, users: dict[str, User]) -> int:
-        """The conversations of data.FEED_THREADS, through the services (mentions notify,
-        authors and the people mentioned follow), dated back over the last weeks."""
-        if FeedItem.objects.filter(kind=FeedItem.Kind.POST).exists():
-            return 0  # said once: a second run leaves the feed as it is
-        now = timezone.now().replace(second=0, microsecond=0)
-        first = now - timedelta(days=max(days for _, days, *_ in data.FEED_THREADS) + 10)
-        # What the customers' creation published happened before anything was said.
+    # --- what happened: conversations and deals, on one timeline --------------------------
+
+    def _history(self, users: dict[str, User]) -> tuple[int, int]:
+        """The feed's conversations (data.FEED_THREADS) and eighteen months of deals,
+        done through the services in the order they happened and dated back, so item
+        ids and dates run the same way (feeds list by id). Each part once."""
+        actions = []
+        threads = 0 if FeedItem.objects.filter(kind=FeedItem.Kind.POST).exists() else len(data.FEED_THREADS)
+        if threads:
+            actions += self._conversations(users)
+        deals = self._pipeline_plan() if not Opportunity.objects.exists() else []
+        actions += [action for deal in deals for action in deal]
+        if not actions:
+            return 0, 0
+        # What the customers' creation published happened before anything else.
+        first = min(when for when, _ in actions) - timedelta(days=10)
         for offset, item_id in enumerate(FeedItem.objects.order_by("id").values_list("pk", flat=True)):
             FeedItem.objects.filter(pk=item_id).update(created_at=first + timedelta(minutes=offset))
-        for username, names in data.FEED_FOLLOWS.items():
-            for customer in Customer.objects.filter(name__in=names):
-                feed.follow(users[username], customer)
+        if threads:
+            for username, names in data.FEED_FOLLOWS.items():
+                for customer in Customer.objects.filter(name__in=names):
+                    feed.follow(users[username], customer)
+        for _when, action in sorted(actions, key=lambda pair: pair[0]):
+            action()
+        if threads:
+            self._after_conversations(users)
+        return threads, len(deals)
+
+    def _conversations(self, users: dict[str, User]) -> list:
+        """(when, action) for each thread of data.FEED_THREADS: posted, commented and liked
+        through collaboration.services (mentions notify; authors and the people mentioned
+        follow), over the last weeks."""
+        now = timezone.now().replace(second=0, microsecond=0)
         customers = {c.name: c for c in Customer.objects.filter(name__in={t[0] for t in data.FEED_THREADS})}
+        actions = []
         for index, (name, days, author, body, comments, likers) in enumerate(data.FEED_THREADS):
             said = now.replace(hour=9) - timedelta(days=days) + timedelta(minutes=7 * index)
-            item = feed.post(target=customers[name], by=users[author], body=body)
-            self._date(item, said)
-            for commenter, hours, text in comments:
-                comment = feed.comment(item=item, by=users[commenter], body=text)
-                Comment.objects.filter(pk=comment.pk).update(created_at=said + timedelta(hours=hours))
-                Notification.objects.filter(item=item, created_at__gt=said + timedelta(hours=hours)).update(
-                    created_at=said + timedelta(hours=hours)
-                )
-            for liker in likers:
-                feed.like(item=item, by=users[liker])
-            Reaction.objects.filter(item=item).update(created_at=said + timedelta(hours=1))
+
+            def thread(said=said, name=name, author=author, body=body, comments=comments, likers=likers):
+                item = feed.post(target=customers[name], by=users[author], body=body)
+                self._date(item, said)
+                for commenter, hours, text in comments:
+                    comment = feed.comment(item=item, by=users[commenter], body=text)
+                    Comment.objects.filter(pk=comment.pk).update(created_at=said + timedelta(hours=hours))
+                    Notification.objects.filter(item=item, created_at__gt=said + timedelta(hours=hours)).update(
+                        created_at=said + timedelta(hours=hours)
+                    )
+                for liker in likers:
+                    feed.like(item=item, by=users[liker])
+                Reaction.objects.filter(item=item).update(created_at=said + timedelta(hours=1))
+
+            actions.append((said, thread))
+        return actions
+
+    def _after_conversations(self, users: dict[str, User]) -> None:
+        now = timezone.now()
         # One request waits for the finance managers: the approvals task list is not empty.
         name, reason = data.FEED_APPROVAL
-        feed.request_approval(target=customers[name], kind="crm.credit_limit_exception", by=users["rep"], reason=reason)
+        customer = Customer.objects.get(name=name)
+        feed.request_approval(target=customer, kind="crm.credit_limit_exception", by=users["rep"], reason=reason)
         # Mentions older than a week have been read; the recent ones wait under the bell.
         Notification.objects.filter(created_at__lt=now - timedelta(days=7), read_at=None).update(
             read_at=now - timedelta(days=7)
         )
-        return len(data.FEED_THREADS)
 
     def _date(self, item: FeedItem, said) -> None:
         FeedItem.objects.filter(pk=item.pk).update(created_at=said)
         Notification.objects.filter(item=item).update(created_at=said)
+
+    def _pipeline_plan(self) -> list[list]:
+        """Per deal, its (when, action) steps through crm.opportunities: each customer has
+        two to five deals with lines from the catalog; deals whose close date has passed
+        were won or lost on it, the rest are open across the stages (the first deal of
+        each customer is recent, so the board is busy)."""
+        rng = random.Random(8)
+        today = timezone.localdate()
+        products = {product.code: product for product in Product.objects.all()}
+        open_stages = list(Stage.objects.filter(is_won=False, is_lost=False).order_by("order"))
+        plan = []
+        for i, customer in enumerate(Customer.objects.select_related("owner").order_by("pk")):
+            for k in range(2 + i % 4):
+                kind = i * 5 + k
+                started = today - timedelta(days=rng.randint(3, 60) if k == 0 else rng.randint(3, 540))
+                closes = started + timedelta(days=rng.randint(21, 100))
+                deal = {}  # filled by the first step, read by the later ones
+                data_ = {
+                    "name": data.DEAL_NAMES[kind % len(data.DEAL_NAMES)],
+                    "expected_close_date": closes,
+                    "next_step": data.NEXT_STEPS[kind % len(data.NEXT_STEPS)],
+                }
+                lines = self._lines(rng, kind, customer.currency, products)
+
+                def create(customer=customer, data_=data_, lines=lines, deal=deal, started=started):
+                    deal["record"] = opportunities.create_opportunity(
+                        by=customer.owner, customer=customer, data=data_, lines=lines
+                    )
+                    Opportunity.objects.filter(pk=deal["record"].pk).update(created_at=self._at(started))
+
+                steps = [(started, create)]
+                if closes < today - timedelta(days=7) and customer.status != Customer.Status.PROSPECT:
+                    steps.append((started + (closes - started) / 2, self._move(deal, open_stages[2])))
+                    if rng.random() < 0.62:
+                        steps.append((closes, self._step(deal, opportunities.win, on=closes)))
+                    else:
+                        reason = data.LOST_REASONS[kind % len(data.LOST_REASONS)]
+                        steps.append((closes, self._step(deal, opportunities.lose, reason=reason, on=closes)))
+                else:
+                    if closes < today:  # a slipped deal: its rep moved the close date out
+                        new_date = today + timedelta(days=rng.randint(7, 75))
+                        steps.append(
+                            (
+                                today - timedelta(days=rng.randint(1, 2)),
+                                self._step(
+                                    deal, opportunities.update_opportunity, data={"expected_close_date": new_date}
+                                ),
+                            )
+                        )
+                    stage = open_stages[kind % len(open_stages)]
+                    if stage != open_stages[0]:
+                        moved = min(today - timedelta(days=1), started + timedelta(days=rng.randint(1, 20)))
+                        steps.append((max(moved, started), self._move(deal, stage)))
+                plan.append(
+                    [
+                        (self._at(day, offset), self._dated(day, offset, step))
+                        for offset, (day, step) in enumerate(steps)
+                    ]
+                )
+        return plan
+
+    @staticmethod
+    def _step(deal: dict, operation, **arguments):
+        def step():
+            deal["record"] = operation(opportunity=deal["record"], by=deal["record"].owner, **arguments)
+
+        return step
+
+    def _move(self, deal: dict, stage: Stage):
+        return self._step(deal, opportunities.move_stage, stage=stage)
+
+    def _lines(self, rng: random.Random, kind: int, currency: str, products: dict) -> list[dict]:
+        rate = Decimal(data.DEMO_RATES.get(currency, "1"))
+        lines = []
+        for code, low, high, discounts in data.DEAL_LINES[kind % len(data.DEAL_LINES)]:
+            product = products[code]
+            lines.append(
+                {
+                    "product": product,
+                    "quantity": rng.randint(low, high),
+                    "unit_price": (product.unit_price * rate).quantize(Decimal("0.01")),
+                    "discount_percent": rng.choice(discounts),
+                }
+            )
+        return lines
+
+    @staticmethod
+    def _at(day: date, offset: int = 0):
+        """10:00 on `day` (a few minutes later per step, so one day's steps keep their order)."""
+        midnight = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
+        return midnight + timedelta(hours=10, minutes=offset)
+
+    def _dated(self, day: date, offset: int, action):
+        """`action`, with what it publishes (feed items, notifications) dated `day`."""
+
+        def dated():
+            last = FeedItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            action()
+            when = self._at(day, offset)
+            FeedItem.objects.filter(pk__gt=last).update(created_at=when)
+            Notification.objects.filter(item__pk__gt=last).update(created_at=when)
+
+        return dated
