@@ -12,7 +12,19 @@ from core.concurrency import StaleVersion
 
 from . import catalog, services
 from .forms import STALE_CUSTOMER
-from .models import Contact, Customer, Product, Stage, TaxRate, owner_choices
+from .models import (
+    Contact,
+    Customer,
+    Lead,
+    Opportunity,
+    OpportunityLine,
+    Product,
+    Quote,
+    ServiceCase,
+    Stage,
+    TaxRate,
+    owner_choices,
+)
 from .permissions import CUSTOMER_FIELDS, can_delete_customer, can_edit_contacts
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "is_primary")
@@ -204,3 +216,63 @@ class StageAdmin(CatalogAdmin):
     list_display = ("name", "order", "probability", "is_won", "is_lost")
     fields = (*catalog.STAGE_FIELDS, "is_won", "is_lost")
     readonly_fields = ("is_won", "is_lost")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Leads, deals, quotes and service cases are worked on their own pages, whose
+    operations (crm.leads, crm.opportunities, crm.quotes, crm.cases) keep their rules
+    and the feed; the admin only looks them up."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def view_on_site(self, obj):
+        return obj.get_absolute_url()
+
+
+@admin.register(Lead)
+class LeadAdmin(ReadOnlyAdmin):
+    list_display = ("name", "company", "status", "source", "owner", "created_at")
+    list_filter = ("status", "source")
+    list_select_related = ("owner",)
+    search_fields = ("name", "company", "email")
+
+
+class OpportunityLineInline(admin.TabularInline):
+    model = OpportunityLine
+    fields = ("description", "product", "quantity", "unit_price", "discount_percent", "tax_rate", "amount")
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(ReadOnlyAdmin):
+    list_display = ("name", "customer", "stage", "amount", "currency", "expected_close_date", "owner")
+    list_filter = ("stage", "currency")
+    list_select_related = ("customer", "stage", "owner")
+    search_fields = ("name", "customer__name")
+    inlines = [OpportunityLineInline]
+
+
+@admin.register(Quote)
+class QuoteAdmin(ReadOnlyAdmin):
+    list_display = ("number", "customer", "status", "total", "currency", "issue_date", "valid_until")
+    list_filter = ("status",)
+    list_select_related = ("customer",)
+    search_fields = ("number", "customer__name")
+
+
+@admin.register(ServiceCase)
+class ServiceCaseAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "customer", "severity", "status", "owner", "created_at")
+    list_filter = ("status", "severity")
+    list_select_related = ("customer", "owner")
+    search_fields = ("subject", "customer__name")

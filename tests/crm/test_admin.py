@@ -173,3 +173,15 @@ class TestDeleting:
         response = client.post(reverse("admin:crm_customer_delete", args=[customer.pk]), {"post": "yes"})
         assert response.status_code == 403
         assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+@pytest.mark.parametrize("model", ["lead", "opportunity", "quote", "servicecase"])
+def test_selling_records_are_looked_up_in_the_admin_but_changed_on_their_pages(client, admin_user, model):
+    from tests.factories import LeadFactory, OpportunityLineFactory, ServiceCaseFactory
+
+    LeadFactory()
+    OpportunityLineFactory()
+    ServiceCaseFactory()
+    client.force_login(admin_user)
+    assert client.get(reverse(f"admin:crm_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:crm_{model}_add")).status_code == 403
