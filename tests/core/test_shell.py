@@ -65,6 +65,10 @@ class TestOneNavigationForEveryWidth:
         assert [link.text for link in current] == ["Customers"]
 
 
+# Every role reads all of the CRM.
+CRM = ["Customers", "Leads", "Pipeline", "Service cases", "Catalog"]
+
+
 class TestNavigationByRole:
     @pytest.mark.parametrize("actor", ["rep", "sales_manager", "clerk", "finance_manager"])
     def test_people_who_do_not_integrate_find_the_api_under_integrations_in_the_user_menu(self, client, actors, actor):
@@ -79,7 +83,7 @@ class TestNavigationByRole:
         assert link_texts(navigation(page)) == [
             "Home",
             "Admin",
-            "Customers",
+            *CRM,
             "My feed",
             "Approvals",
             "API tokens",
@@ -88,18 +92,18 @@ class TestNavigationByRole:
         assert link_texts(user_menu(page)) == ["Preferences", "Change password"]
 
     def test_sales_and_finance_see_their_records_right_after_home(self, client, rep, clerk):
-        assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers", "My feed", "Approvals"]
-        assert link_texts(navigation(shell(client, clerk))) == ["Home", "Customers", "My feed", "Approvals"]
+        assert link_texts(navigation(shell(client, rep))) == ["Home", *CRM, "My feed", "Approvals"]
+        assert link_texts(navigation(shell(client, clerk))) == ["Home", *CRM, "My feed", "Approvals"]
 
     def test_holding_an_api_token_makes_an_integrator_on_the_next_request(self, client, rep):
         shell(client, rep)  # fills the cached access
         token, _ = create_api_token(user=rep, name="Accounting sync")
         page = shell(client, rep)
-        assert link_texts(navigation(page)) == ["Home", "Customers", "My feed", "Approvals", "API tokens", "API docs"]
+        assert link_texts(navigation(page)) == ["Home", *CRM, "My feed", "Approvals", "API tokens", "API docs"]
         assert "API tokens" not in link_texts(user_menu(page))
 
         revoke_api_token(token=token)
-        assert link_texts(navigation(shell(client, rep))) == ["Home", "Customers", "My feed", "Approvals"]
+        assert link_texts(navigation(shell(client, rep))) == ["Home", *CRM, "My feed", "Approvals"]
 
     def test_a_deleted_token_counts_no_more(self, client, rep):
         token, _ = create_api_token(user=rep, name="Accounting sync")
