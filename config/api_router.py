@@ -19,3 +19,11 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("approvals", ApprovalRequestViewSet, basename="approval")
 
 urlpatterns = router.urls
+
+# --- leads and service cases ---
+from crm.api.cases import ServiceCaseViewSet  # noqa: E402
+from crm.api.leads import LeadViewSet  # noqa: E402
+
+router.register("leads", LeadViewSet, basename="lead")
+router.register("service-cases", ServiceCaseViewSet, basename="service-case")
+urlpatterns = router.urls

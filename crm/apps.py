@@ -43,3 +43,11 @@ class CrmConfig(AppConfig):
         track_changes(Customer)
         global_search.register(CUSTOMERS)
         global_search.register(CONTACTS)
+
+        # --- leads and service cases ---
+        feed.register_event("lead.created", "Created the lead (source: {source})")
+        feed.register_event("lead.disqualified", "Disqualified the lead: {reason}")
+        feed.register_event("lead.converted", "Converted the lead into {customer}")
+        feed.register_event("case.opened", "Opened the case “{subject}” ({severity})")
+        feed.register_event("case.resolved", "Resolved the case “{subject}”")
+        feed.register_event("case.reopened", "Reopened the case “{subject}”")

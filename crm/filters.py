@@ -10,7 +10,8 @@ from django_filters.fields import IsoDateTimeField
 
 from core.api.filters import BooleanFilter
 
-from .models import Contact, Customer, possible_owners
+from .cases import case_owner_choices
+from .models import Contact, Customer, Lead, Product, ServiceCase, possible_owners
 
 
 class UpdatedSinceField(IsoDateTimeField):
@@ -96,3 +97,79 @@ class ContactFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value) | Q(job_title__icontains=value))
+
+
+# --- leads and service cases ---
+
+
+class LeadFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Name, company, email or tax ID")
+    status = django_filters.ChoiceFilter(choices=Lead.Status.choices)
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: possible_owners())
+    source = django_filters.ChoiceFilter(choices=Lead.Source.choices)
+    converted = BooleanFilter(method="is_converted", label="Converted")
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Lead
+        fields = ["q", "status", "owner", "source", "converted", "updated_since"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(company__icontains=value)
+            | Q(email__icontains=value)
+            | Q(tax_id__icontains=value.replace(" ", ""))
+        )
+
+    def is_converted(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(converted_at__isnull=not value)
+
+
+class ServiceCaseFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Subject, customer or invoice number")
+    status = django_filters.ChoiceFilter(choices=ServiceCase.Status.choices)
+    severity = django_filters.ChoiceFilter(choices=ServiceCase.Severity.choices)
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: case_owner_choices())
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
+    open = BooleanFilter(method="only_open", label="Open only")
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = ServiceCase
+        fields = ["q", "status", "severity", "owner", "customer", "open", "updated_since"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(subject__icontains=value) | Q(customer__name__icontains=value) | Q(invoice_number__icontains=value)
+        )
+
+    def only_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.open() if value else queryset.exclude(pk__in=queryset.open().values("pk"))
+
+
+class ProductFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Code or name")
+    is_active = django_filters.ChoiceFilter(
+        label="Active", choices=(("true", "Active"), ("false", "Inactive")), method="active"
+    )
+
+    class Meta:
+        model = Product
+        fields = ["q", "is_active"]
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")

@@ -10,6 +10,7 @@ from crispy_forms.layout import Column, Field, Row
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
@@ -17,9 +18,11 @@ from accounts.roles import SALES_ROLES
 from core.forms import FormSection, MoneyField, SearchableSelect, editable_first
 from core.icons import icon
 
+from .cases import case_owner_choices
 from .filters import BillingDetails
-from .models import Contact, Customer, owner_choices
-from .permissions import CUSTOMER_FIELDS
+from .leads import customer_data_from
+from .models import Contact, Customer, Lead, Product, ServiceCase, Stage, TaxRate, owner_choices, possible_owners
+from .permissions import CUSTOMER_FIELDS, can_reassign
 
 STALE_CUSTOMER = (
     "This customer was changed by someone else since you opened it. Review the current values below and save again."
@@ -265,3 +268,212 @@ def prepare_filter_form(form: forms.Form) -> forms.Form:
         field = form.fields[name]
         field.widget = FastSelect(attrs={"class": "form-select"}, choices=field.choices)
     return form
+
+
+# --- leads, service cases and the catalog ---
+
+STALE_RECORD = (
+    "This record was changed by someone else since you opened it. The form shows what you typed; "
+    "reload the page to see the current values, or save again to overwrite them."
+)
+
+
+class VersionedForm(forms.ModelForm):
+    """A ModelForm that carries the version it was opened with (core.concurrency)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("version", self.instance.version)
+
+    @property
+    def opened_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned fields for the service, without disabled ones and the version."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "version" and not self.fields[name].disabled
+        }
+
+    def stale(self, current) -> None:
+        self.add_error(None, STALE_RECORD)
+        data = self.data.copy()
+        data[self.add_prefix("version")] = current.version
+        self.data = data
+
+    def _post_clean(self):
+        # The services validate and save; the form only shapes input. Constraints
+        # (a disqualified lead's reason) are reported by the services on their field.
+        pass
+
+
+class LeadForm(VersionedForm):
+    class Meta:
+        model = Lead
+        fields = [
+            "name",
+            "company",
+            "email",
+            "phone",
+            "tax_id",
+            "source",
+            "status",
+            "disqualified_reason",
+            "owner",
+            "notes",
+        ]
+        labels = {"name": "Person's name", "disqualified_reason": "Why disqualified"}
+        help_texts = {"disqualified_reason": "Needed when the status is Disqualified."}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        lead = self.instance if self.instance.pk else None
+        owners = possible_owners()
+        if lead is not None:  # the current owner stays selectable after leaving sales
+            owners = owners.model.objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=lead.owner_id))
+        self.fields["owner"].queryset = owners
+        if lead is None:
+            if user.has_role(*SALES_ROLES):
+                self.initial.setdefault("owner", user.pk)
+            self.fields["owner"].required = not user.has_role(*SALES_ROLES)
+        if not can_reassign(user) and (lead is not None or user.has_role(*SALES_ROLES)):
+            self.fields["owner"].disabled = True
+            self.fields["owner"].help_text = "Only sales managers give a lead to another rep."
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+
+class LeadStatusForm(forms.Form):
+    """The detail page's status buttons: a new status, and a reason when disqualifying."""
+
+    status = forms.ChoiceField(choices=Lead.Status.choices)
+    disqualified_reason = forms.CharField(label="Why disqualified", max_length=200, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == Lead.Status.DISQUALIFIED and not (cleaned.get("disqualified_reason") or "").strip():
+            self.add_error("disqualified_reason", "Say why the lead is disqualified.")
+        return cleaned
+
+
+NEW_CUSTOMER = "new"
+
+
+class LeadConvertForm(forms.Form):
+    """Converting a lead: an existing customer it matched, or a new one (prefilled
+    from the lead), and optionally a deal."""
+
+    target = forms.ChoiceField(label="Customer", widget=forms.RadioSelect)
+    name = forms.CharField(label="Customer name", max_length=200, required=False)
+    tax_id = forms.CharField(label="Tax ID", max_length=40, required=False)
+    email = forms.EmailField(label="Email for invoices", required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    create_opportunity = forms.BooleanField(label="Create a deal", required=False, initial=True)
+    opportunity_name = forms.CharField(label="Deal name", max_length=200, required=False)
+    expected_close_date = forms.DateField(
+        label="Expected close date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, lead, matches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matches = matches
+        choices = [(str(match.customer.pk), match.customer.name) for match in matches]
+        self.fields["target"].choices = [*choices, (NEW_CUSTOMER, "Create a new customer")]
+        self.initial.setdefault("target", choices[0][0] if choices else NEW_CUSTOMER)
+        self.initial.setdefault("version", lead.version)
+        self.initial.setdefault("opportunity_name", lead.company or lead.name)
+        for name, value in customer_data_from(lead).items():
+            if name in self.fields:
+                self.initial.setdefault(name, value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("target") == NEW_CUSTOMER and not (cleaned.get("name") or "").strip():
+            self.add_error("name", "Name the new customer.")
+        if cleaned.get("create_opportunity"):
+            if not (cleaned.get("opportunity_name") or "").strip():
+                self.add_error("opportunity_name", "Name the deal.")
+            if not cleaned.get("expected_close_date") and "expected_close_date" not in self.errors:
+                self.add_error("expected_close_date", "Enter when the deal is expected to close.")
+        return cleaned
+
+    def customer(self):
+        target = self.cleaned_data["target"]
+        if target == NEW_CUSTOMER:
+            return None
+        return next(match.customer for match in self.matches if str(match.customer.pk) == target)
+
+    def customer_data(self) -> dict[str, Any]:
+        data = {"name": self.cleaned_data["name"].strip(), "status": Customer.Status.PROSPECT}
+        for name in ("tax_id", "email", "phone"):
+            if self.cleaned_data.get(name):
+                data[name] = self.cleaned_data[name]
+        return data
+
+    def opportunity_data(self) -> dict[str, Any]:
+        return {
+            "name": self.cleaned_data["opportunity_name"].strip(),
+            "expected_close_date": self.cleaned_data["expected_close_date"],
+        }
+
+
+class ServiceCaseForm(VersionedForm):
+    class Meta:
+        model = ServiceCase
+        fields = ["subject", "description", "severity", "status", "owner", "opportunity", "invoice_number"]
+        labels = {"opportunity": "Related deal", "invoice_number": "Related invoice number"}
+        help_texts = {
+            "severity": "High and critical cases hold dunning of this customer while open.",
+            "invoice_number": "E.g. INV-2026-000142, if the case is about an invoice.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = case_owner_choices()
+        self.fields["owner"].required = False
+        self.fields["owner"].help_text = "Who works the case; you, if left empty."
+        self.fields["opportunity"].queryset = customer.opportunities.order_by("-created_at")
+        self.fields["subject"].widget.attrs["autofocus"] = True
+
+    def changes(self) -> dict[str, Any]:
+        data = super().changes()
+        if data.get("owner") is None:
+            data.pop("owner", None)
+        return data
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["code", "name", "description", "unit_price", "currency", "default_tax_rate", "is_active"]
+        field_classes = {"unit_price": MoneyField}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def _post_clean(self):
+        pass  # crm.catalog validates and saves
+
+
+class TaxRateForm(forms.ModelForm):
+    class Meta:
+        model = TaxRate
+        fields = ["name", "percentage", "is_active"]
+
+    def _post_clean(self):
+        pass
+
+
+class StageForm(forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = ["name", "order", "probability"]
+
+    def _post_clean(self):
+        pass

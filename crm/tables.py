@@ -12,7 +12,7 @@ from core.formats import format_date
 from core.money import format_money
 from core.tables import FastRowsTable
 
-from .models import Customer
+from .models import Customer, Lead, ServiceCase
 
 
 class CustomerTable(FastRowsTable):
@@ -118,3 +118,108 @@ class CustomerTable(FastRowsTable):
 
     def render_credit_limit(self, value, record):
         return format_money(value, record.currency)
+
+
+# --- leads and service cases ---
+
+
+def _detail_url_template(name: str) -> str:
+    """A record link with `{}` for the id: one reverse() per table, not per row."""
+    return reverse(name, args=[0]).replace("/0/", "/{}/")
+
+
+class LeadTable(FastRowsTable):
+    """The lead list: every column reads the lead or its owner (select_related)."""
+
+    name = tables.Column(order_by=("name", "id"))
+    company = tables.Column(order_by=("company", "name", "id"))
+    status = tables.Column(order_by=("status", "-created_at"))
+    source = tables.Column(order_by=("source", "-created_at"))
+    owner = tables.Column(
+        order_by=("owner__first_name", "owner__last_name", "owner__username"), attrs={"td": {"class": "text-nowrap"}}
+    )
+    created_at = tables.Column(verbose_name="Created", attrs={"td": {"class": "text-nowrap"}})
+
+    phone_columns = ("name", "status")
+
+    class Meta:
+        model = Lead
+        fields = ("name", "company", "status", "source", "owner", "created_at")
+        order_by = ("-created_at",)
+        attrs = {"class": "table table-hover align-middle mb-0 lead-table", "thead": {"class": "table-light"}}
+        empty_text = None
+        template_name = "core/fast_table.html"
+
+    @cached_property
+    def _detail_url(self) -> str:
+        return _detail_url_template("crm:lead_detail")
+
+    def render_name(self, value, record):
+        return format_html(
+            '<a class="fw-semibold" href="{}">{}</a><div class="small text-body-secondary">{}</div>',
+            self._detail_url.format(record.pk),
+            value,
+            record.email,
+        )
+
+    def render_status(self, value, record):
+        badge = status_badge(record)
+        if record.converted_at is not None:
+            return format_html('{} <span class="badge rounded-pill text-bg-light border">Converted</span>', badge)
+        return badge
+
+    def render_created_at(self, value, record):
+        return format_date(value)
+
+
+class ServiceCaseTable(FastRowsTable):
+    """The case list, open cases first (the view orders them): each row reads the
+    case, its customer and its owner (select_related)."""
+
+    subject = tables.Column(order_by=("subject", "id"))
+    customer = tables.Column(order_by=("customer__name", "id"))
+    severity = tables.Column(order_by=("severity_rank", "-created_at"))
+    status = tables.Column(order_by=("status", "-created_at"))
+    owner = tables.Column(
+        order_by=("owner__first_name", "owner__last_name", "owner__username"), attrs={"td": {"class": "text-nowrap"}}
+    )
+    created_at = tables.Column(verbose_name="Opened", attrs={"td": {"class": "text-nowrap"}})
+
+    phone_columns = ("subject", "severity")
+
+    class Meta:
+        model = ServiceCase
+        fields = ("subject", "customer", "severity", "status", "owner", "created_at")
+        attrs = {"class": "table table-hover align-middle mb-0 case-table", "thead": {"class": "table-light"}}
+        empty_text = None
+        template_name = "core/fast_table.html"
+
+    @cached_property
+    def _detail_url(self) -> str:
+        return _detail_url_template("crm:case_detail")
+
+    @cached_property
+    def _customer_url(self) -> str:
+        return _detail_url_template("crm:customer_detail")
+
+    def render_subject(self, value, record):
+        extra = f"Invoice {record.invoice_number}" if record.invoice_number else ""
+        return format_html(
+            '<a class="fw-semibold" href="{}">{}</a><div class="small text-body-secondary">{}</div>',
+            self._detail_url.format(record.pk),
+            value,
+            extra,
+        )
+
+    def render_customer(self, value, record):
+        return format_html('<a href="{}">{}</a>', self._customer_url.format(record.customer_id), value)
+
+    def render_severity(self, value, record):
+        tone = ServiceCase.SEVERITY_BADGES.get(record.severity, "secondary")
+        return format_html('<span class="badge rounded-pill text-bg-{}">{}</span>', tone, value)
+
+    def render_status(self, value, record):
+        return status_badge(record)
+
+    def render_created_at(self, value, record):
+        return format_date(value)
