@@ -375,9 +375,15 @@ class LeadConvertForm(forms.Form):
     email = forms.EmailField(label="Email for invoices", required=False)
     phone = forms.CharField(max_length=40, required=False)
     create_opportunity = forms.BooleanField(label="Create a deal", required=False, initial=True)
-    opportunity_name = forms.CharField(label="Deal name", max_length=200, required=False)
+    opportunity_name = forms.CharField(
+        label="Deal name", max_length=200, required=False, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+    # An ISO date (what a date input sends and shows), whatever the user's format.
     expected_close_date = forms.DateField(
-        label="Expected close date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Expected close date",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
@@ -403,6 +409,14 @@ class LeadConvertForm(forms.Form):
             if not cleaned.get("expected_close_date") and "expected_close_date" not in self.errors:
                 self.add_error("expected_close_date", "Enter when the deal is expected to close.")
         return cleaned
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:  # the widgets drawn by the template say they are invalid
+            if name in ("opportunity_name", "expected_close_date"):
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = "form-control is-invalid"
+                attrs["aria-describedby"] = f"id_{name}_error"
 
     def customer(self):
         target = self.cleaned_data["target"]

@@ -89,6 +89,8 @@ class ServiceCaseViewSet(
 ):
     """A customer's problems: open cases show on the customer and hold dunning when serious."""
 
+    # No delete (ConcurrencyMixin has a destroy; the route must not offer it).
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = ServiceCase.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = ServiceCaseSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]

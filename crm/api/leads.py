@@ -173,6 +173,8 @@ class LeadViewSet(
     """Leads: reps manage their own, sales managers all; everyone reads them. A
     converted lead is read-only (400 on change)."""
 
+    # No delete (ConcurrencyMixin has a destroy; the route must not offer it).
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = Lead.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = LeadSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
