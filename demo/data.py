@@ -379,3 +379,26 @@ NEXT_STEPS = [
 ]
 # Rough exchange rates from EUR list prices, for customers billed in another currency.
 DEMO_RATES = {"EUR": "1", "USD": "1.08", "GBP": "0.85", "CHF": "0.95", "SEK": "11.4", "PLN": "4.3", "DKK": "7.46"}
+
+# --- leads: (person, company, source, days ago, what became of it) ----------------------
+# "new", "working", "qualified", "disqualified:<reason>", or "converted" (a new customer
+# and a deal) / "converted:<existing customer>" (matched by its email domain).
+LEADS = [
+    ("Lena Vogt", "Nordlicht Logistik", "web", 2, "new"),
+    ("Marco Bianchi", "Trasporti Veloci", "event", 4, "new"),
+    ("Sophie Martin", "Transports Martin", "referral", 6, "working"),
+    ("Jonas Berg", "Berg & Söhne Spedition", "cold_call", 9, "working"),
+    ("Emma Clarke", "Clarke Couriers", "web", 12, "qualified"),
+    ("Piotr Nowak", "Nowak Transport", "partner", 15, "working"),
+    ("Anna Lindqvist", "Lindqvist Frakt", "event", 21, "qualified"),
+    ("Tom Baker", "Baker Bros Removals", "web", 30, "disqualified:Fleet of two vans; too small for us"),
+    ("Clara Weiss", "Weiss Kurierdienst", "web", 45, "converted"),
+    ("Hugo Fernández", "Fernández Distribución", "referral", 70, "converted"),
+    ("Julia Roth", "Rothmann Bau", "cold_call", 95, "disqualified:Bought a competitor's system last year"),
+    ("Oliver Kent", "Kent Freight", "event", 130, "converted"),
+    ("Mia Schulz", "Schulz Entsorgung", "partner", 180, "disqualified:No budget before 2028"),
+    ("Lucas Girard", "Girard Express", "web", 240, "converted"),
+    ("Nina Petrova", "Petrova Cargo", "web", 320, "working"),
+    ("Erik Hansen", "Hansen Shipping", "referral", 400, "converted"),
+    ("Paula Costa", "Costa Frotas", "event", 480, "disqualified:Wanted hardware only"),
+]

@@ -18,8 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
-from crm import catalog, opportunities
-from crm.models import Customer, Opportunity, PaymentTerms, Product, Stage, TaxRate
+from crm import catalog, leads, opportunities
+from crm.models import Customer, Lead, Opportunity, PaymentTerms, Product, Stage, TaxRate
 from crm.services import create_contact, create_customer
 from demo import data
 
@@ -151,6 +151,8 @@ class Command(BaseCommand):
             actions += self._conversations(users)
         deals = self._pipeline_plan() if not Opportunity.objects.exists() else []
         actions += [action for deal in deals for action in deal]
+        if not Lead.objects.exists():
+            actions += self._leads_plan(users)
         if not actions:
             return 0, 0
         # What the customers' creation published happened before anything else.
@@ -310,3 +312,60 @@ class Command(BaseCommand):
             Notification.objects.filter(item__pk__gt=last).update(created_at=when)
 
         return dated
+
+    def _leads_plan(self, users: dict[str, User]) -> list:
+        """(when, action) steps for data.LEADS through crm.leads: created, worked,
+        qualified or disqualified, and some converted into a customer, contact and deal."""
+        today = timezone.localdate()
+        steps = []
+        for index, (person, company, source, days, outcome) in enumerate(data.LEADS):
+            owner = users[("rep", "rep2")[index % 2]]
+            created = today - timedelta(days=days)
+            slug = _slug(company)[:20]
+            lead_data = {
+                "name": person,
+                "company": company,
+                "email": f"{_slug(person.split()[0])}@{slug}.example",
+                "phone": f"+49 40 {5550000 + index * 17}",
+                "source": source,
+            }
+            lead = {}
+
+            def create(owner=owner, lead_data=lead_data, lead=lead, created=created):
+                lead["record"] = leads.create_lead(by=owner, data=lead_data)
+                Lead.objects.filter(pk=lead["record"].pk).update(created_at=self._at(created))
+
+            def work(status, reason="", lead=lead, owner=owner):
+                data_ = {"status": status, **({"disqualified_reason": reason} if reason else {})}
+                lead["record"] = leads.update_lead(lead=lead["record"], by=owner, data=data_)
+
+            def convert(lead=lead, owner=owner, company=company, created=created):
+                closes = created + timedelta(days=60)
+                converted = leads.convert_lead(
+                    lead=lead["record"],
+                    by=owner,
+                    customer_data=leads.customer_data_from(lead["record"]),
+                    create_opportunity=True,
+                    opportunity_data={"name": f"{company}: first fleet", "expected_close_date": closes},
+                )
+                when = self._at(min(today - timedelta(days=1), created + timedelta(days=3)))
+                Lead.objects.filter(pk=converted.pk).update(converted_at=when)
+                Opportunity.objects.filter(pk=converted.opportunity_id).update(created_at=when)
+                Customer.objects.filter(pk=converted.customer_id).update(created_at=when)
+
+            later = min(today - timedelta(days=1), created + timedelta(days=3))
+            plan = [(created, create)]
+            kind, _, reason = outcome.partition(":")
+            if kind in ("working", "qualified", "disqualified", "converted") and later > created:
+                plan.append((later, lambda work=work: work("working")))
+            if kind == "qualified":
+                plan.append((later, lambda work=work: work("qualified")))
+            if kind == "disqualified":
+                plan.append((later, lambda work=work, reason=reason: work("disqualified", reason)))
+            if kind == "converted":
+                plan.append((later, convert))
+            steps += [
+                (self._at(day, 30 + offset), self._dated(day, 30 + offset, step))
+                for offset, (day, step) in enumerate(plan)
+            ]
+        return steps
