@@ -19,3 +19,9 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("approvals", ApprovalRequestViewSet, basename="approval")
 
 urlpatterns = router.urls
+
+# --- deals (pipeline) ---
+from crm.api.opportunities import OpportunityViewSet  # noqa: E402
+
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+urlpatterns = router.urls
