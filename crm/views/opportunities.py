@@ -13,6 +13,8 @@ reads one page of rows and one aggregate; the forecast is one GROUP BY.
 
 from datetime import date
 
+from babel import Locale
+from babel.dates import format_skeleton
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +30,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from core import formats
 from core.concurrency import StaleVersion
 from core.lists import ListPageMixin, mark_invalid_filters, missing_page_notice
 from core.tables import CappedPaginator
@@ -308,8 +311,15 @@ class OpportunityForecastView(OpportunityViewMixin, TemplateView):
         start = today.replace(day=1)
         end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
         context["won_this_month"] = list(deals.won_between(deals_found, start, end))
-        context["this_month"] = start
+        context["this_month"] = format_skeleton(
+            "yMMMM", start, locale=Locale.parse(formats.current_locale(), sep="-")
+        )
         return context
+
+
+def month_label(month: date) -> str:
+    """ "Mar 2027" in the user's language (core.formats' locale)."""
+    return format_skeleton("yMMM", month, locale=Locale.parse(formats.current_locale(), sep="-"))
 
 
 def forecast_table(rows) -> dict:
@@ -343,7 +353,7 @@ def forecast_table(rows) -> dict:
         return [{"currency": currency, **figures} for currency, figures in sorted(bucket.items())]
 
     return {
-        "months": months,
+        "months": [month_label(month) for month in months],
         "forecast_owners": [
             {
                 "name": owner["name"],
