@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from accounts.roles import SALES_ROLES
 from core import formats
 from core.money import line_amount
 
@@ -51,7 +52,8 @@ class OpportunityForm(forms.ModelForm):
         if opportunity is None:
             self.initial.setdefault("payment_terms", customer.payment_terms)
             self.initial.setdefault("payment_days", customer.payment_days)
-            self.initial.setdefault("owner", user.pk)
+            if user.has_role(*SALES_ROLES):
+                self.initial.setdefault("owner", user.pk)  # whoever sells it owns it, unless they name another
         else:
             del self.fields["stage"]  # moved by the stage buttons and the board
             self.initial.setdefault("version", opportunity.version)
