@@ -450,7 +450,11 @@ class OpportunityLinesView(OpportunityViewMixin, View):
         if action != "save":
             check_rows(rows, opportunity.currency)
             _hide_missing(rows)
-            return self.render_panel(lines_context(request, opportunity, rows))
+            context = lines_context(request, opportunity, rows)
+            if action == "preview" and request.htmx and remove is None and fill is None:
+                # While typing: only the figures and messages change, never the inputs being typed in.
+                return render(request, f"{DETAIL_TEMPLATE}#line_figures", context)
+            return self.render_panel(context)
         rows = [row for row in rows if not row.is_blank]
         if not check_rows(rows, opportunity.currency):
             count = sum(1 for row in rows if row.errors)

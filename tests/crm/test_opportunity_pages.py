@@ -157,7 +157,8 @@ class TestLinesEditor:
         assert response.status_code == 400
         assert f"Line 2: {message}" in response.text
         assert "Nothing was saved: correct the 1 line marked below." in response.text
-        assert 'id="line-1-errors"' in response.text and 'id="line-0-errors"' not in response.text
+        assert f'id="line-1-errors"><li>Line 2: {message}' in response.text
+        assert 'id="line-0-errors"></ul>' in response.text  # the good line has none
         assert 'value="Good line"' in response.text  # what was typed is kept
         assert [line.description for line in deal.lines.all()] == ["Kept"]
         deal.refresh_from_db()
@@ -172,6 +173,18 @@ class TestLinesEditor:
         assert 'value="Licence"' in response.text and 'value="99.90"' in response.text
         assert f'<option value="{vat.pk}" selected>' in response.text
         assert ">99.90<" in response.text  # the line's amount, priced by the server
+        assert not deal.lines.exists()
+
+    def test_typing_prices_the_row_and_swaps_only_the_figures(self, signed_in, deal):
+        data = line_post(deal, {"description": "Day", "quantity": "1.5", "unit_price": "0.67"}, action="preview")
+        response = signed_in("rep").post(lines_url(deal), data, headers=HTMX)
+        assert 'id="line-0-amount" hx-swap-oob="true">1.01<' in response.text
+        assert 'id="lines-total" hx-swap-oob="true">1.01' in response.text
+        assert "<input" not in response.text  # what is being typed in is left alone
+        typed_wrong = line_post(deal, {"description": "Day", "quantity": "-1", "unit_price": ""}, action="preview")
+        response = signed_in("rep").post(lines_url(deal), typed_wrong, headers=HTMX)
+        assert "Line 1: The quantity must be more than 0." in response.text
+        assert "Enter a unit price" not in response.text  # still being filled in: said when saving
         assert not deal.lines.exists()
 
     def test_adding_and_removing_rows_saves_nothing(self, signed_in, deal):
