@@ -1,6 +1,7 @@
 """Forms of the deal pages: the deal's own fields (create and edit) and the lines
 editor. They shape input; crm.opportunities decides and refuses."""
 
+import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -127,10 +128,8 @@ class LineRow:
             if not value:
                 continue
             if name in NUMBER_INPUTS:
-                try:
+                with contextlib.suppress(ValueError):  # else build_line says what is wrong with it
                     value = str(formats.parse_number(value))
-                except ValueError:
-                    pass  # build_line says what is wrong with it
             data[name] = value
         return data
 
@@ -211,9 +210,9 @@ def choices_for_lines(rows: list[LineRow]) -> tuple[list[Product], list[TaxRate]
     product_ids = [int(pk) for pk in named_products if str(pk).isdigit()]
     rate_ids = [int(pk) for pk in named_rates if str(pk).isdigit()]
     products = list(
-        Product.objects.filter(Q(is_active=True) | Q(pk__in=product_ids)).order_by("code").only(
-            "id", "code", "name", "unit_price", "currency", "default_tax_rate_id"
-        )
+        Product.objects.filter(Q(is_active=True) | Q(pk__in=product_ids))
+        .order_by("code")
+        .only("id", "code", "name", "unit_price", "currency", "default_tax_rate_id")
     )
     rates = list(TaxRate.objects.filter(Q(is_active=True) | Q(pk__in=rate_ids)).order_by("name"))
     return products, rates

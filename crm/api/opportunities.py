@@ -62,8 +62,17 @@ class OpportunityLineSerializer(StrictJSONTypesMixin, serializers.ModelSerialize
 
     class Meta:
         model = OpportunityLine
-        fields = ["id", "position", "product", "description", "quantity", "unit_price", "discount_percent",
-                  "tax_rate", "amount"]
+        fields = [
+            "id",
+            "position",
+            "product",
+            "description",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "tax_rate",
+            "amount",
+        ]
         read_only_fields = ["id", "position", "amount"]
 
 
@@ -154,7 +163,9 @@ class LoseSerializer(StrictJSONTypesMixin, serializers.Serializer):
 
 ACTION_RESPONSES = {
     200: OpportunityDetailSerializer,
-    400: OpenApiResponse(response=ERROR_SCHEMA, description="Refused: e.g. winning without lines, losing without a reason."),
+    400: OpenApiResponse(
+        response=ERROR_SCHEMA, description="Refused: e.g. winning without lines, losing without a reason."
+    ),
     403: OpenApiResponse(response=ERROR_SCHEMA, description="You may not change this deal."),
     409: OpenApiResponse(response=ERROR_SCHEMA, description="The deal is won and closed."),
     412: OpenApiResponse(response=ERROR_SCHEMA, description="`If-Match` is stale."),
@@ -321,4 +332,3 @@ class OpportunityViewSet(
         serializer = LoseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._move(request, stage=deals.lost_stage(), lost_reason=serializer.validated_data["reason"])
-

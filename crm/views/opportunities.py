@@ -18,9 +18,9 @@ from babel.dates import format_skeleton
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.db.models import Count, Sum
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -243,7 +243,9 @@ class OpportunityMoveView(OpportunityViewMixin, View):
         except PermissionDenied as error:
             return self.refused(opportunity, str(error) or "You may not change this deal.", 403)
         except StaleVersion:
-            return self.refused(opportunity, "This deal was changed by someone else meanwhile; check it and try again.", 409)
+            return self.refused(
+                opportunity, "This deal was changed by someone else meanwhile; check it and try again.", 409
+            )
         except ValidationError as error:
             status = 409 if opportunity.stage.is_won else 400
             return self.refused(opportunity, " ".join(error.messages), status)
@@ -251,7 +253,11 @@ class OpportunityMoveView(OpportunityViewMixin, View):
             stages = list(Stage.objects.all())
             opportunity = self.get_queryset().get(pk=opportunity.pk)
             mark_movable(request, [opportunity], stages)
-            context = {"deal": opportunity, "columns": column_summaries(request, stages), **card_context(request, stages)}
+            context = {
+                "deal": opportunity,
+                "columns": column_summaries(request, stages),
+                **card_context(request, stages),
+            }
             return render(request, f"{BOARD_TEMPLATE}#moved", context)
         messages.success(request, f"Moved {opportunity.name} to {opportunity.stage.name}.")
         return redirect(safe_next(request, opportunity.get_absolute_url()))
@@ -289,9 +295,16 @@ class OpportunityListView(OpportunityViewMixin, ListPageMixin, SingleTableMixin,
         valid = not filterset.is_bound or filterset.is_valid()
         context.update(filter_context(self.request, filterset, shown=("q", "owner", "stage", "close_month")))
         context["page_notice"] = missing_page_notice(self.request, context["table"])
-        context["totals"] = list(
-            filterset.qs.order_by().values("currency").annotate(total=Sum("amount"), count=Count("id")).order_by("currency")
-        ) if valid else []
+        context["totals"] = (
+            list(
+                filterset.qs.order_by()
+                .values("currency")
+                .annotate(total=Sum("amount"), count=Count("id"))
+                .order_by("currency")
+            )
+            if valid
+            else []
+        )
         context["deal_count"] = sum(row["count"] for row in context["totals"])
         return context
 
@@ -311,9 +324,7 @@ class OpportunityForecastView(OpportunityViewMixin, TemplateView):
         start = today.replace(day=1)
         end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
         context["won_this_month"] = list(deals.won_between(deals_found, start, end))
-        context["this_month"] = format_skeleton(
-            "yMMMM", start, locale=Locale.parse(formats.current_locale(), sep="-")
-        )
+        context["this_month"] = format_skeleton("yMMMM", start, locale=Locale.parse(formats.current_locale(), sep="-"))
         return context
 
 
@@ -472,7 +483,9 @@ class OpportunityLinesView(OpportunityViewMixin, View):
             current = self.get_queryset().get(pk=opportunity.pk)
             return self.render_panel(lines_context(request, current, rows, error=STALE_LINES), status=409)
         except ValidationError as error:
-            return self.render_panel(lines_context(request, opportunity, rows, error=" ".join(error.messages)), status=400)
+            return self.render_panel(
+                lines_context(request, opportunity, rows, error=" ".join(error.messages)), status=400
+            )
         opportunity = self.get_queryset().get(pk=opportunity.pk)
         notice = f"Saved {len(rows)} line{'s' if len(rows) != 1 else ''}."
         if request.htmx:
@@ -604,4 +617,3 @@ urlpatterns = [
     path("deals/<int:pk>/lines/", OpportunityLinesView.as_view(), name="opportunity_lines"),
     path("deals/<int:pk>/move/", OpportunityMoveView.as_view(), name="opportunity_move"),
 ]
-

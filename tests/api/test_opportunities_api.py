@@ -149,5 +149,7 @@ def test_a_stale_move_is_412(as_actor, rep, deal):
     client = as_actor("rep")
     etag = client.get(url(deal))["ETag"]
     opportunities.update_opportunity(opportunity=deal, by=rep, data={"next_step": "x"})
-    response = client.post(url(deal, "move"), {"stage": stage("Proposal").pk}, format="json", headers={"If-Match": etag})
+    response = client.post(
+        url(deal, "move"), {"stage": stage("Proposal").pk}, format="json", headers={"If-Match": etag}
+    )
     assert response.status_code == 412

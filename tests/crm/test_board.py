@@ -90,7 +90,9 @@ class TestMove:
             move_url(deal), {"stage": stage("Proposal").pk, "next": f"{BOARD}?owner={rep.pk}"}
         )
         assert response.status_code == 302 and response["Location"] == f"{BOARD}?owner={rep.pk}"
-        outside = signed_in("rep").post(move_url(deal), {"stage": stage("Negotiation").pk, "next": "https://evil.example/"})
+        outside = signed_in("rep").post(
+            move_url(deal), {"stage": stage("Negotiation").pk, "next": "https://evil.example/"}
+        )
         assert outside["Location"] == deal.get_absolute_url()
 
 
@@ -107,7 +109,12 @@ class TestBoard:
             (deal.currency, Decimal("1000.00")),
         ]
         assert [c["stage"].name for c in page.context["columns"]] == [
-            "Qualification", "Needs analysis", "Proposal", "Negotiation", "Won", "Lost",
+            "Qualification",
+            "Needs analysis",
+            "Proposal",
+            "Negotiation",
+            "Won",
+            "Lost",
         ]
         assert 'draggable="true"' in page.text and f'for="move-{deal.pk}"' in page.text
 
@@ -179,18 +186,29 @@ class TestQueryCounts:
         assert count_queries(client, url, owner=rep.pk, close_month="2027-03") <= pinned + self.FILTERED_EXTRA
 
     def test_forecast_weights_open_deals_by_owner_and_month_in_the_database(self, signed_in, rep, customer):
-        OpportunityFactory(customer=customer, stage=stage("Proposal"), amount=Decimal("1000.00"),
-                           expected_close_date=date(2027, 3, 10))
-        OpportunityFactory(customer=customer, stage=stage("Negotiation"), amount=Decimal("200.00"),
-                           expected_close_date=date(2027, 3, 20))
-        OpportunityFactory(customer=customer, stage=stage("Won"), amount=Decimal("999.00"),
-                           expected_close_date=date(2027, 3, 20))
+        OpportunityFactory(
+            customer=customer, stage=stage("Proposal"), amount=Decimal("1000.00"), expected_close_date=date(2027, 3, 10)
+        )
+        OpportunityFactory(
+            customer=customer,
+            stage=stage("Negotiation"),
+            amount=Decimal("200.00"),
+            expected_close_date=date(2027, 3, 20),
+        )
+        OpportunityFactory(
+            customer=customer, stage=stage("Won"), amount=Decimal("999.00"), expected_close_date=date(2027, 3, 20)
+        )
         page = signed_in("finance_manager").get(FORECAST)
         assert page.context["months"] == ["Mar 2027"]
         [owner] = page.context["forecast_owners"]
         [[cell]] = owner["cells"]
         # 1000 × 50 % + 200 × 75 % = 650; unweighted 1200; the won deal is not open.
-        assert (owner["name"], cell["weighted"], cell["amount"], cell["count"]) == ("Rita Rep", Decimal("650"), Decimal("1200"), 2)
+        assert (owner["name"], cell["weighted"], cell["amount"], cell["count"]) == (
+            "Rita Rep",
+            Decimal("650"),
+            Decimal("1200"),
+            2,
+        )
         assert "650.00" in page.text
 
     def test_forecast_shows_what_was_won_this_month(self, signed_in, customer):

@@ -74,8 +74,13 @@ class TestCreate:
     def test_a_closed_stage_cannot_be_chosen_for_a_new_deal(self, signed_in, customer):
         response = signed_in("rep").post(
             reverse("crm:opportunity_create", args=[customer.pk]),
-            {"name": "X", "expected_close_date": "2027-05-31", "stage": stage("Won").pk, "payment_terms": "net",
-             "payment_days": "30"},
+            {
+                "name": "X",
+                "expected_close_date": "2027-05-31",
+                "stage": stage("Won").pk,
+                "payment_terms": "net",
+                "payment_days": "30",
+            },
         )
         assert response.status_code == 200 and response.context["form"].errors["stage"]
         assert not Opportunity.objects.exists()
@@ -84,8 +89,14 @@ class TestCreate:
         client = signed_in("sales_manager")
         response = client.post(
             reverse("crm:opportunity_create", args=[customer.pk]),
-            {"name": "For Otto", "expected_close_date": "2027-05-31", "stage": stage("Qualification").pk,
-             "payment_terms": "net", "payment_days": "30", "owner": other_rep.pk},
+            {
+                "name": "For Otto",
+                "expected_close_date": "2027-05-31",
+                "stage": stage("Qualification").pk,
+                "payment_terms": "net",
+                "payment_days": "30",
+                "owner": other_rep.pk,
+            },
         )
         assert response.status_code == 302
         assert Opportunity.objects.get(name="For Otto").owner == other_rep
@@ -99,8 +110,14 @@ class TestEdit:
         opportunities.update_opportunity(opportunity=deal, by=rep, data={"next_step": "Someone else's step"})
         response = client.post(
             url,
-            {"version": opened, "name": "Mine", "expected_close_date": "2027-04-30", "payment_terms": "net",
-             "payment_days": "30", "next_step": "My step"},
+            {
+                "version": opened,
+                "name": "Mine",
+                "expected_close_date": "2027-04-30",
+                "payment_terms": "net",
+                "payment_days": "30",
+                "next_step": "My step",
+            },
         )
         assert response.status_code == 200
         assert "changed by someone else" in response.text
@@ -110,8 +127,14 @@ class TestEdit:
     def test_an_edit_saves_through_the_service_and_tracks_the_terms(self, signed_in, deal):
         response = signed_in("rep").post(
             reverse("crm:opportunity_edit", args=[deal.pk]),
-            {"version": deal.version, "name": "Acme rollout", "expected_close_date": "2027-04-30",
-             "payment_terms": "net", "payment_days": "45", "next_step": ""},
+            {
+                "version": deal.version,
+                "name": "Acme rollout",
+                "expected_close_date": "2027-04-30",
+                "payment_terms": "net",
+                "payment_days": "45",
+                "next_step": "",
+            },
         )
         assert response.status_code == 302
         deal.refresh_from_db()
@@ -192,7 +215,8 @@ class TestLinesEditor:
         added = client.post(lines_url(deal), line_post(deal, action="add"), headers=HTMX)
         assert 'id="id_lines-0-quantity"' in added.text
         removed = client.post(
-            lines_url(deal), line_post(deal, {"description": "x"}, {"description": "y"}, action="", _remove="0"),
+            lines_url(deal),
+            line_post(deal, {"description": "x"}, {"description": "y"}, action="", _remove="0"),
             headers=HTMX,
         )
         assert 'value="y"' in removed.text and 'value="x"' not in removed.text

@@ -58,8 +58,13 @@ def test_changing_reps_deal_on_the_pages(signed_in, deal, role):
     assert allowed(moved.status_code) == may
     lines = client.post(
         reverse("crm:opportunity_lines", args=[deal.pk]),
-        {"lines-count": 1, "lines-0-description": "Day", "lines-0-quantity": "1", "lines-0-unit_price": "9",
-         "_action": "save"},
+        {
+            "lines-count": 1,
+            "lines-0-description": "Day",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "9",
+            "_action": "save",
+        },
         headers=HTMX,
     )
     assert allowed(lines.status_code) == may
@@ -133,8 +138,14 @@ def test_api_reassigning_is_for_managers(as_actor, deal, other_rep, role):
 def test_a_manager_reassigns_on_the_page(signed_in, deal, other_rep):
     response = signed_in("sales_manager").post(
         reverse("crm:opportunity_edit", args=[deal.pk]),
-        {"version": deal.version, "name": deal.name, "expected_close_date": "2027-01-31", "payment_terms": "net",
-         "payment_days": "30", "owner": other_rep.pk},
+        {
+            "version": deal.version,
+            "name": deal.name,
+            "expected_close_date": "2027-01-31",
+            "payment_terms": "net",
+            "payment_days": "30",
+            "owner": other_rep.pk,
+        },
     )
     assert response.status_code == 302
     deal.refresh_from_db()

@@ -24,10 +24,14 @@ def test_a_rep_drags_a_priced_deal_to_won_and_the_manager_sees_it(
 ):
     ProductFactory(code="SUP-1", name="Support plan", unit_price=Decimal("1200.00"), currency=customer.currency)
     deal = opportunities.create_opportunity(
-        by=rep, customer=customer, data={"name": "Acme rollout", "expected_close_date": date.today() + timedelta(days=20)}
+        by=rep,
+        customer=customer,
+        data={"name": "Acme rollout", "expected_close_date": date.today() + timedelta(days=20)},
     )
     bare = opportunities.create_opportunity(
-        by=rep, customer=customer, data={"name": "No lines yet", "expected_close_date": date.today() + timedelta(days=40)}
+        by=rep,
+        customer=customer,
+        data={"name": "No lines yet", "expected_close_date": date.today() + timedelta(days=40)},
     )
     sign_in(rep)
 
