@@ -26,4 +26,10 @@ from crm.api.leads import LeadViewSet  # noqa: E402
 
 router.register("leads", LeadViewSet, basename="lead")
 router.register("service-cases", ServiceCaseViewSet, basename="service-case")
+
+
+# --- deals (pipeline) ---
+from crm.api.opportunities import OpportunityViewSet  # noqa: E402
+
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
 urlpatterns = router.urls

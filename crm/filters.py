@@ -1,6 +1,6 @@
 """One FilterSet per model, shared by the list pages and the API."""
 
-from datetime import UTC
+from datetime import UTC, date
 
 import django_filters
 from django import forms
@@ -11,7 +11,7 @@ from django_filters.fields import IsoDateTimeField
 from core.api.filters import BooleanFilter
 
 from .cases import case_owner_choices
-from .models import Contact, Customer, Lead, Product, ServiceCase, possible_owners
+from .models import Contact, Customer, Lead, Opportunity, Product, ServiceCase, Stage, possible_owners
 
 
 class UpdatedSinceField(IsoDateTimeField):
@@ -173,3 +173,49 @@ class ProductFilterSet(django_filters.FilterSet):
 
     def active(self, queryset, name, value):
         return queryset.filter(is_active=value == "true")
+
+
+# --- deals (pipeline board, deal list, forecast, API) ----------------------------------
+
+
+class MonthField(forms.DateField):
+    """A calendar month typed as `YYYY-MM` (the browser's month input), read as its first day."""
+
+    input_formats = ["%Y-%m"]
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    default_error_messages = {"invalid": "Enter a month as YYYY-MM, e.g. 2026-03."}
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        start = value.replace(day=1)
+        end = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
+        return qs.filter(**{f"{self.field_name}__gte": start, f"{self.field_name}__lt": end})
+
+
+class OpportunityFilterSet(django_filters.FilterSet):
+    """The deals' filters: the board, the list, the forecast and the API read the same ones."""
+
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Deal or customer name")
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: possible_owners(), empty_label="All owners")
+    close_month = MonthFilter(
+        field_name="expected_close_date", label="Close month", help_text="Expected to close in this month"
+    )
+    # By id: a select of every customer would not scale; the customer page links here.
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
+    stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.all(), empty_label="All stages")
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Opportunity
+        fields = ["q", "owner", "close_month", "customer", "stage", "updated_since"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value))

@@ -12,7 +12,7 @@ from core.formats import format_date
 from core.money import format_money
 from core.tables import FastRowsTable
 
-from .models import Customer, Lead, ServiceCase
+from .models import Customer, Lead, Opportunity, ServiceCase
 
 
 class CustomerTable(FastRowsTable):
@@ -222,4 +222,71 @@ class ServiceCaseTable(FastRowsTable):
         return status_badge(record)
 
     def render_created_at(self, value, record):
+        return format_date(value)
+
+
+# --- deals -------------------------------------------------------------------------------
+
+
+class OpportunityTable(FastRowsTable):
+    """The deal list. Every column reads the row, its customer, owner or stage
+    (select_related), so a page costs one query however many deals there are."""
+
+    name = tables.Column(verbose_name="Deal", order_by=("name", "id"))
+    customer = tables.Column(order_by=("customer__name", "id"))
+    stage = tables.Column(order_by=("stage__order", "expected_close_date", "id"))
+    amount = tables.Column(attrs={"th": {"class": "money"}, "td": {"class": "money"}}, order_by=("amount", "id"))
+    expected_close_date = tables.Column(
+        verbose_name="Close date", attrs={"td": {"class": "text-nowrap"}}, order_by=("expected_close_date", "id")
+    )
+    owner = tables.Column(
+        order_by=("owner__first_name", "owner__last_name", "owner__username", "id"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+    next_step = tables.Column(verbose_name="Next step", orderable=False)
+    updated_at = tables.Column(verbose_name="Updated", attrs={"td": {"class": "text-nowrap"}})
+
+    optional_columns = ("next_step", "updated_at")
+    phone_columns = ("name", "amount")
+    columns_key = "crm.opportunity"
+
+    class Meta:
+        model = Opportunity
+        fields = ("name", "customer", "stage", "amount", "expected_close_date", "owner", "next_step", "updated_at")
+        order_by = ("expected_close_date",)
+        attrs = {"class": "table table-hover align-middle mb-0 opportunity-table", "thead": {"class": "table-light"}}
+        empty_text = None
+        template_name = "core/fast_table.html"
+
+    @cached_property
+    def _detail_url(self) -> str:
+        return reverse("crm:opportunity_detail", args=[0]).replace("/0/", "/{}/")
+
+    @cached_property
+    def _customer_url(self) -> str:
+        return reverse("crm:customer_detail", args=[0]).replace("/0/", "/{}/")
+
+    def render_name(self, value, record):
+        return format_html('<a class="fw-semibold" href="{}">{}</a>', self._detail_url.format(record.pk), value)
+
+    def render_customer(self, value, record):
+        return format_html('<a href="{}">{}</a>', self._customer_url.format(record.customer_id), value)
+
+    def render_stage(self, value, record):
+        css = "success" if value.is_won else "secondary" if value.is_lost else "primary"
+        return format_html(
+            '<span class="badge text-bg-{}-subtle text-{}-emphasis border border-{}-subtle">{}</span>',
+            css,
+            css,
+            css,
+            value.name,
+        )
+
+    def render_amount(self, value, record):
+        return format_money(value, record.currency)
+
+    def render_expected_close_date(self, value, record):
+        return format_date(value)
+
+    def render_updated_at(self, value, record):
         return format_date(value)

@@ -465,3 +465,140 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+/* --- pipeline board --- */
+// Cards move by drag and drop (HTML5) or by their "Move to" menu (keyboard, and
+// without JavaScript a plain form). Either way the server moves the deal
+// (crm.opportunities.move_stage) and may refuse: the card then goes back and the
+// refusal is shown. Losing a deal asks why first, in a dialog.
+(() => {
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
+  }
+  function say(message, isError) {
+    const status = document.getElementById("board-status");
+    const alert = document.getElementById("board-alert");
+    if (isError && alert) {
+      alert.innerHTML = "";
+      const box = document.createElement("div");
+      box.className = "alert alert-danger alert-dismissible py-2";
+      box.textContent = message;
+      const close = document.createElement("button");
+      close.type = "button"; close.className = "btn-close"; close.setAttribute("aria-label", "Close");
+      close.setAttribute("data-bs-dismiss", "alert");
+      box.appendChild(close);
+      alert.appendChild(box);
+    } else if (status) {
+      status.textContent = message;
+    }
+  }
+  function askReason(card) {
+    const dialog = document.getElementById("lose-dialog");
+    if (!dialog || !dialog.showModal) {
+      const reason = window.prompt(`Why was ${card.dataset.dealName} lost?`);
+      return Promise.resolve(reason && reason.trim() ? reason.trim() : null);
+    }
+    const input = dialog.querySelector("input[name=lost_reason]");
+    dialog.querySelector("[data-deal-name]").textContent = card.dataset.dealName || "the deal";
+    input.value = "";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => {
+        resolve(dialog.returnValue === "lose" && input.value.trim() ? input.value.trim() : null);
+      }, { once: true });
+      dialog.showModal();
+      input.focus();
+    });
+  }
+  async function moveCard(card, column) {
+    const list = column.querySelector(".board-cards");
+    const stageId = column.dataset.stage;
+    if (!list || card.dataset.stage === stageId) return;
+    const board = document.getElementById("pipeline-board");
+    let reason = "";
+    if (column.hasAttribute("data-stage-lost")) {
+      reason = await askReason(card);
+      if (reason === null) { say("Not moved: a lost deal needs a reason.", false); return; }
+    }
+    const home = { list: card.parentElement, next: card.nextElementSibling };
+    list.prepend(card);  // at once; put back if the server refuses
+    card.classList.add("is-moving");
+    const body = new URLSearchParams({ stage: stageId, lost_reason: reason });
+    const query = board && board.dataset.boardQuery ? `?${board.dataset.boardQuery}` : "";
+    let response;
+    try {
+      response = await fetch(card.dataset.moveUrl + query, {
+        method: "POST", body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+      });
+    } catch (e) {
+      response = null;
+    }
+    card.classList.remove("is-moving");
+    if (!response || !response.ok) {
+      home.list.insertBefore(card, home.next);
+      const text = response ? await response.text() : "The server could not be reached; try again.";
+      say(`${card.dataset.dealName} was not moved: ${text}`, true);
+      const select = card.querySelector("select[name=stage]");
+      if (select) select.value = card.dataset.stage;
+      card.focus();
+      return;
+    }
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    const fresh = template.content.querySelector(".deal-card");
+    template.content.querySelectorAll(".board-column-header").forEach((header) => {
+      const old = document.getElementById(header.id);
+      if (old) old.replaceWith(header);
+    });
+    if (fresh) {
+      card.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      const select = fresh.querySelector("select[name=stage]");
+      (select || fresh).focus();
+    }
+    list.querySelectorAll(".board-empty").forEach((empty) => empty.remove());
+    document.getElementById("board-alert").innerHTML = "";
+    say(`Moved ${card.dataset.dealName} to ${column.dataset.stageName}.`, false);
+  }
+
+  document.addEventListener("dragstart", (event) => {
+    const card = event.target.closest && event.target.closest(".deal-card[draggable=true]");
+    if (!card) return;
+    event.dataTransfer.setData("text/plain", card.id);
+    event.dataTransfer.effectAllowed = "move";
+    card.classList.add("is-dragging");
+  });
+  document.addEventListener("dragend", (event) => {
+    const card = event.target.closest && event.target.closest(".deal-card");
+    if (card) card.classList.remove("is-dragging");
+    document.querySelectorAll(".board-cards.is-drop-target").forEach((list) => list.classList.remove("is-drop-target"));
+  });
+  document.addEventListener("dragover", (event) => {
+    const column = event.target.closest && event.target.closest(".board-column");
+    if (!column) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    document.querySelectorAll(".board-cards.is-drop-target").forEach((list) => {
+      if (!column.contains(list)) list.classList.remove("is-drop-target");
+    });
+    column.querySelector(".board-cards").classList.add("is-drop-target");
+  });
+  document.addEventListener("drop", (event) => {
+    const column = event.target.closest && event.target.closest(".board-column");
+    if (!column) return;
+    event.preventDefault();
+    column.querySelector(".board-cards").classList.remove("is-drop-target");
+    const card = document.getElementById(event.dataTransfer.getData("text/plain"));
+    if (card && card.classList.contains("deal-card")) moveCard(card, column);
+  });
+  // The "Move to" menu: the same move, without leaving the board.
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest && event.target.closest(".deal-move");
+    if (!form || !form.closest("#pipeline-board")) return;
+    event.preventDefault();
+    const card = form.closest(".deal-card");
+    const stageId = form.querySelector("select[name=stage]").value;
+    const column = document.querySelector(`.board-column[data-stage="${CSS.escape(stageId)}"]`);
+    if (card && column) moveCard(card, column);
+  });
+})();

@@ -561,3 +561,30 @@ def _register_selling_rows():
 
 
 _register_selling_rows()
+
+
+# --- deals (pipeline) ---
+
+
+def deals():
+    """Deals in open, won and lost stages, other currencies, a blank next step."""
+    from crm.models import Opportunity
+    from tests.factories import OpportunityFactory, stage
+
+    for name, stage_name, currency in (
+        ("Rollout <A&B>", "Proposal", "EUR"),
+        ("Renewal", "Won", "CHF"),
+        ("Lost one", "Lost", "EUR"),
+    ):
+        deal = OpportunityFactory(name=name, stage=stage(stage_name), next_step="Call" if currency == "EUR" else "")
+        Opportunity.objects.filter(pk=deal.pk).update(currency=currency, amount=Decimal("1234.50"))
+    return list(Opportunity.objects.select_related("customer", "owner", "stage").order_by("name", "id"))
+
+
+def _add_deal_rows():
+    from crm.models import Opportunity
+
+    ROWS[Opportunity] = deals
+
+
+_add_deal_rows()
