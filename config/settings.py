@@ -275,6 +275,19 @@ FEED_LIVE_INTERVAL_MS = env.int("FEED_LIVE_INTERVAL_MS", default=1500)
 COMPANY_NAME = env.str("COMPANY_NAME", default="Concord Demo GmbH")
 COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="Hauptstraße 1\n10115 Berlin\nGermany")
 COMPANY_TAX_ID = env.str("COMPANY_TAX_ID", default="DE000000000")
+# --- Documents (core.documents) -------------------------------------------------
+# The company as printed on quotes, invoices and letters.
+COMPANY = {
+    "name": COMPANY_NAME,
+    "address_lines": [line for line in COMPANY_ADDRESS.splitlines() if line.strip()],
+    "email": env.str("COMPANY_EMAIL", default="billing@concord.example"),
+    "tax_id": COMPANY_TAX_ID,
+    "bank": env.str("COMPANY_BANK", default="Demo Bank AG"),
+    "iban": env.str("COMPANY_IBAN", default="DE89 3704 0044 0532 0130 00"),
+    "bic": env.str("COMPANY_BIC", default="COBADEFFXXX"),
+}
+# Which of STORAGES keeps rendered PDFs (a private bucket in production).
+DOCUMENT_STORAGE = env.str("DOCUMENT_STORAGE", default="default")
 
 # --- Security ------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
