@@ -31,10 +31,10 @@ import hashlib
 import logging
 import mimetypes
 import uuid
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
