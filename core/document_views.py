@@ -42,10 +42,9 @@ def document_status(request, pk: int):
     return render(request, STATUS_TEMPLATE, status_context(request, document))
 
 
-@require_GET
-def document_download(request, pk: int):
-    """The stored PDF, streamed; 404 while it is not ready."""
-    document = _visible_document(request, pk)
+def pdf_response(document: Document) -> FileResponse:
+    """The stored PDF, streamed as a download named after the document (an app's own
+    download URL, e.g. crm:quote_pdf, checks access and calls this)."""
     if not document.is_ready or not document.file:
         raise Http404("The PDF is not ready yet.")
     response = FileResponse(
@@ -53,6 +52,12 @@ def document_download(request, pk: int):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+def document_download(request, pk: int):
+    """The stored PDF, streamed; 404 while it is not ready."""
+    return pdf_response(_visible_document(request, pk))
 
 
 @require_POST

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from collaboration.api import event_text
@@ -17,7 +18,7 @@ from core.models import Document, Sequence
 from core.numbering import next_number
 from crm import opportunities, quotes
 from crm.models import Quote
-from tests.factories import ContactFactory, ProductFactory, TaxRateFactory
+from tests.factories import ContactFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -302,3 +303,83 @@ def test_who_may_not_send_or_answer(actors, quote, contact, actor):
         quotes.send_quote(quote=quote, by=actors[actor], contact=contact)
     with pytest.raises(PermissionDenied):
         quotes.update_quote(quote=quote, by=actors[actor], data={"notes": "x"})
+
+
+# --- Pages --------------------------------------------------------------------------------
+
+
+def test_making_a_quote_from_the_deal_page(signed_in, deal, contact, django_capture_on_commit_callbacks):
+    client = signed_in("rep")
+    url = reverse("crm:quote_create", args=[deal.pk])
+    assert client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"valid_until": "", "contact": contact.pk, "notes": "Thanks!"})
+    quote = Quote.objects.get()
+    assert response.status_code == 302 and response["Location"] == quote.get_absolute_url()
+    assert quote.contact == contact and quote.notes == "Thanks!"
+    page = client.get(quote.get_absolute_url()).content.decode()
+    assert quote.number in page
+    assert reverse("core:document_download", args=[documents.document_for(quote, "crm.quote").pk]) in page
+    pdf = client.get(reverse("crm:quote_pdf", args=[quote.pk]))
+    assert pdf.status_code == 200 and f'filename="{quote.number}.pdf"' in pdf["Content-Disposition"]
+
+
+def test_a_deal_without_lines_is_refused_with_a_message(signed_in, rep, customer):
+    empty = opportunities.create_opportunity(
+        by=rep, customer=customer, data={"name": "Empty", "expected_close_date": date(2027, 3, 31)}
+    )
+    response = signed_in("rep").post(reverse("crm:quote_create", args=[empty.pk]), {})
+    assert response.status_code == 400
+    assert "Add at least one line" in response.content.decode()
+    assert not Quote.objects.exists()
+
+
+def test_the_quote_page_shows_lines_totals_taxes_and_the_pdf_status(signed_in, quote, django_assert_max_num_queries):
+    client = signed_in("clerk")
+    with django_assert_max_num_queries(30):
+        response = client.get(quote.get_absolute_url())
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Licences" in page and "VAT 19%" in page and "2,089.98" in page
+    assert "Making the PDF" in page and 'hx-trigger="every 1500ms"' in page
+    assert 'id="send-form"' not in page and 'id="revise-quote"' not in page  # finance reads only
+
+
+def test_sending_from_the_page(signed_in, quote, contact, smtp_inbox, django_capture_on_commit_callbacks):
+    client = signed_in("rep")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("crm:quote_send", args=[quote.pk]), {"contact": contact.pk, "email": ""})
+    assert response.status_code == 302
+    assert smtp_inbox.wait_for(1)[0]["To"] == "paula@acme.example"
+    again = client.post(reverse("crm:quote_send", args=[quote.pk]), {"contact": contact.pk})
+    assert again.status_code == 400 and "Confirm to send it again" in again.content.decode()
+    edit = client.post(reverse("crm:quote_edit", args=[quote.pk]), {"notes": "changed"}, follow=True)
+    assert "cannot change" in edit.content.decode()
+
+
+def test_accept_decline_and_new_version_from_the_page(signed_in, rep, quote, contact):
+    client = signed_in("rep")
+    quotes.send_quote(quote=quote, by=rep, contact=contact)
+    client.post(reverse("crm:quote_decline", args=[quote.pk]), {"reason": "Budget"})
+    quote.refresh_from_db()
+    assert quote.status == "declined"
+    response = client.post(reverse("crm:quote_revise", args=[quote.pk]))
+    new = Quote.objects.get(supersedes=quote)
+    assert response["Location"] == new.get_absolute_url()
+
+
+def test_other_reps_and_finance_may_not_operate_on_the_page(signed_in, quote, deal):
+    for actor in ("other_rep", "clerk"):
+        client = signed_in(actor)
+        assert client.get(quote.get_absolute_url()).status_code == 200
+        assert client.post(reverse("crm:quote_revise", args=[quote.pk])).status_code == 403
+        assert client.post(reverse("crm:quote_create", args=[deal.pk])).status_code == 403
+
+
+def test_the_deal_quotes_panel(rf, rep, quote, deal):
+    from django.template.loader import render_to_string
+
+    request = rf.get("/")
+    request.user = rep
+    html = render_to_string("crm/includes/deal_quotes.html", {"opportunity": deal, "request": request})
+    assert quote.number in html and reverse("crm:quote_create", args=[deal.pk]) in html
