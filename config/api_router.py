@@ -19,3 +19,9 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("approvals", ApprovalRequestViewSet, basename="approval")
 
 urlpatterns = router.urls
+
+# --- quotes (quotes helper) ---
+from crm.api.quotes import QuoteViewSet  # noqa: E402
+
+router.register("quotes", QuoteViewSet, basename="quote")
+urlpatterns = router.urls

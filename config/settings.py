@@ -389,6 +389,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "crm.models.Customer.Status",  # as it was named before approvals came
         "ApprovalStatusEnum": "collaboration.models.ApprovalRequest.Status",
+        "QuoteStatusEnum": "crm.models.Quote.Status",  # --- quotes (quotes helper) ---
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
