@@ -413,3 +413,106 @@ def feed_live_p95(results):
         return None, None
     worst = max(r["p95_ms"] for r in measured)
     return worst, worst <= 2
+
+
+# --- quotes (quotes helper) -------------------------------------------------------------
+# The document pipeline end to end (request_document → the render task, run eagerly →
+# storage) against raw WeasyPrint on the same HTML: what the pipeline adds (template,
+# queries, claim, hashing, storing) should stay within 25 % of the rendering itself.
+
+_BENCH_QUOTE: dict[int, int] = {}
+
+
+def _bench_quote(ctx):
+    """A quote of 12 lines on a seeded customer, made once per bench database."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from crm import opportunities, quotes
+    from crm.models import Opportunity, Quote, TaxRate
+
+    name = "Bench quote deal"
+    existing = Quote.objects.filter(opportunity__name=name).order_by("-id").first()
+    if existing is not None:
+        return existing
+    rep = User.objects.get(pk=ctx.rep_id)
+    customer = Customer.objects.get(pk=ctx.record_id) if ctx.record_id else Customer.objects.first()
+    vat, _ = TaxRate.objects.get_or_create(name="VAT 19% (bench)", defaults={"percentage": Decimal("19")})
+    deal = Opportunity.objects.filter(name=name).first() or opportunities.create_opportunity(
+        by=rep,
+        customer=customer,
+        data={"name": name, "expected_close_date": timezone.localdate() + timedelta(days=30)},
+    )
+    lines = [
+        {
+            "description": f"Licence tier {n} — annual subscription",
+            "quantity": str(n),
+            "unit_price": f"{99 + n * 13}.50",
+            "discount_percent": "5" if n % 3 == 0 else "0",
+            "tax_rate": vat.pk if n % 4 else None,
+        }
+        for n in range(1, 13)
+    ]
+    owner = deal.owner
+    opportunities.set_lines(opportunity=deal, by=owner, lines=lines)
+    return quotes.create_quote(opportunity=deal, by=owner)
+
+
+@timed_call(
+    "quote_pdf",
+    "Quote PDF end to end (request_document + render task, eager; 12 lines)",
+    described="core.documents: request → render_document → storage",
+)
+def quote_pdf(ctx):
+    from config.celery import app as celery_app
+    from core import documents
+    from core.models import document_storage
+    from crm.quotes import QUOTE_DOCUMENT
+
+    quote = _bench_quote(ctx)
+    celery_app.conf.task_always_eager = True
+
+    def run():
+        # A fresh document each time: a ready one is (rightly) never rendered again.
+        old = documents.document_for(quote, QUOTE_DOCUMENT)
+        if old is not None:
+            if old.file:
+                document_storage().delete(old.file.name)
+            old.delete()
+        with transaction.atomic():
+            documents.request_document(quote, QUOTE_DOCUMENT)
+        document = documents.document_for(quote, QUOTE_DOCUMENT)
+        if not document.is_ready:
+            raise RuntimeError(f"document {document.status}: {document.error}")
+        return document
+
+    return run
+
+
+@timed_call(
+    "quote_pdf_raw",
+    "Raw WeasyPrint on the same quote HTML",
+    described="weasyprint.HTML(string=html).write_pdf()",
+)
+def quote_pdf_raw(ctx):
+    import weasyprint
+
+    from core import documents
+    from crm.quotes import QUOTE_DOCUMENT
+
+    html = documents.render_html(QUOTE_DOCUMENT, _bench_quote(ctx))
+    return lambda: weasyprint.HTML(string=html).write_pdf()
+
+
+@target("quote_pdf_ratio", "Quote PDF pipeline ≥ 0.8× raw WeasyPrint (throughput, medians)", unit="×")
+def quote_pdf_ratio(results):
+    pipeline, raw = results.get("quote_pdf"), results.get("quote_pdf_raw")
+    if not (pipeline and raw and pipeline.get("ok") and raw.get("ok")):
+        return None, None
+    ratio = raw["p50_ms"] / pipeline["p50_ms"]
+    print(
+        f"  quote PDF: pipeline p50 {pipeline['p50_ms']:.1f} ms, raw WeasyPrint p50 {raw['p50_ms']:.1f} ms, "
+        f"ratio {ratio:.2f}× (target ≥ 0.8×); by CPU time {raw['cpu_ms'] / pipeline['cpu_ms']:.2f}× "
+        f"({pipeline['cpu_ms']:.0f} vs {raw['cpu_ms']:.0f} ms)"
+    )
+    return ratio, ratio >= 0.8

@@ -32,4 +32,9 @@ router.register("service-cases", ServiceCaseViewSet, basename="service-case")
 from crm.api.opportunities import OpportunityViewSet  # noqa: E402
 
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
+
+# --- quotes (quotes helper) ---
+from crm.api.quotes import QuoteViewSet  # noqa: E402
+
+router.register("quotes", QuoteViewSet, basename="quote")
 urlpatterns = router.urls

@@ -275,6 +275,19 @@ FEED_LIVE_INTERVAL_MS = env.int("FEED_LIVE_INTERVAL_MS", default=1500)
 COMPANY_NAME = env.str("COMPANY_NAME", default="Concord Demo GmbH")
 COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="Hauptstraße 1\n10115 Berlin\nGermany")
 COMPANY_TAX_ID = env.str("COMPANY_TAX_ID", default="DE000000000")
+# --- Documents (core.documents) -------------------------------------------------
+# The company as printed on quotes, invoices and letters.
+COMPANY = {
+    "name": COMPANY_NAME,
+    "address_lines": [line for line in COMPANY_ADDRESS.splitlines() if line.strip()],
+    "email": env.str("COMPANY_EMAIL", default="billing@concord.example"),
+    "tax_id": COMPANY_TAX_ID,
+    "bank": env.str("COMPANY_BANK", default="Demo Bank AG"),
+    "iban": env.str("COMPANY_IBAN", default="DE89 3704 0044 0532 0130 00"),
+    "bic": env.str("COMPANY_BIC", default="COBADEFFXXX"),
+}
+# Which of STORAGES keeps rendered PDFs (a private bucket in production).
+DOCUMENT_STORAGE = env.str("DOCUMENT_STORAGE", default="default")
 
 # --- Security ------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -376,6 +389,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "crm.models.Customer.Status",  # as it was named before approvals came
         "ApprovalStatusEnum": "collaboration.models.ApprovalRequest.Status",
+        "QuoteStatusEnum": "crm.models.Quote.Status",  # --- quotes (quotes helper) ---
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -390,5 +404,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # WeasyPrint logs each rendering step at INFO; its warnings (a refused URL) stay.
+        "weasyprint": {"level": "WARNING"},
+    },
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("crm.urls")),
     path("", include("collaboration.urls")),
+    path("", include("core.urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -51,3 +51,23 @@ class CrmConfig(AppConfig):
         feed.register_event("case.opened", "Opened the case “{subject}” ({severity})")
         feed.register_event("case.resolved", "Resolved the case “{subject}”")
         feed.register_event("case.reopened", "Reopened the case “{subject}”")
+
+        # --- quotes (quotes helper) ---
+        from core import documents
+
+        from . import quotes
+        from .permissions import can_quote
+
+        feed.register_event("quote.created", "Made quote {number} ({total} {currency})")
+        feed.register_event("quote.sent", "Sent quote {number} to {to}")
+        feed.register_event("quote.revised", "Made version {revision} of the quote: {number} supersedes {supersedes}")
+        feed.register_event("quote.accepted", "Quote {number} accepted ({total} {currency})")
+        feed.register_event("quote.declined", "Quote {number} declined: {reason}")
+        documents.register(
+            quotes.QUOTE_DOCUMENT,
+            template="crm/documents/quote.html",
+            context=quotes.document_context,
+            filename=lambda quote: f"{quote.number}.pdf",
+            can_view=lambda user, quote: user.has_perm("crm.view_quote"),
+            can_retry=lambda user, quote: can_quote(user, quote.opportunity),
+        )

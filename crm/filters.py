@@ -219,3 +219,18 @@ class OpportunityFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value))
+
+
+# --- quotes (quotes helper) ---
+
+
+class QuoteFilterSet(django_filters.FilterSet):
+    """The API's quote list: one deal's or one customer's quotes, by status, changed since."""
+
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        from .models import Quote
+
+        model = Quote
+        fields = ["opportunity", "customer", "status", "updated_since"]

@@ -491,3 +491,47 @@ class StageForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+# --- quotes (quotes helper) ---
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class QuoteForm(forms.Form):
+    """A quote's own fields: how long it holds, who it is for, and notes printed under
+    the lines (crm.quotes copies the lines and terms from the deal)."""
+
+    valid_until = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=_DateInput,
+        help_text="30 days from today unless you choose another day.",
+    )
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(), required=False, help_text="Who the quote is addressed to."
+    )
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Printed under the lines."
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = customer.contacts.all()
+
+
+class QuoteSendForm(forms.Form):
+    """To whom a quote goes: a contact of the customer with an email address, or an address."""
+
+    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False, empty_label="Another address…")
+    email = forms.EmailField(required=False, help_text="Used when no contact is chosen.")
+    resend = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = customer.contacts.exclude(email="")

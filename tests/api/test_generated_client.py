@@ -31,7 +31,12 @@ def generated_client(tmp_path_factory):
     call_command("spectacular", "--file", str(schema), "--validate", "--fail-on-warn")
     config = root / "config.yml"
     # No post-hooks: the generator would run ruff over the code, which the test does not need.
-    config.write_text(f"post_hooks: []\nproject_name_override: {PACKAGE}\npackage_name_override: {PACKAGE}\n")
+    # PDFs (GET /quotes/{id}/pdf/, later invoices) are files to the generator: it knows
+    # application/octet-stream, not application/pdf, as integrators tell it the same way.
+    config.write_text(
+        f"post_hooks: []\nproject_name_override: {PACKAGE}\npackage_name_override: {PACKAGE}\n"
+        "content_type_overrides:\n  application/pdf: application/octet-stream\n"
+    )
     result = subprocess.run(
         [GENERATOR, "generate", "--path", str(schema), "--config", str(config), "--meta", "none"]
         + ["--output-path", str(root / PACKAGE), "--fail-on-warning"],
