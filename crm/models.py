@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Value
-from django.db.models.functions import Coalesce, Replace, Upper
+from django.db.models.functions import Coalesce, Replace, Round, Upper
 from django.urls import reverse
 from django_countries.fields import CountryField
 
@@ -774,7 +774,9 @@ class Quote(models.Model):
                 condition=Q(valid_until__gte=models.F("issue_date")), name="crm_quote_valid_after_issue"
             ),
             models.CheckConstraint(
-                condition=Q(total=models.F("subtotal") + models.F("tax_total")), name="crm_quote_total_sum"
+                # Rounded: SQLite adds decimals as floats (0.1 + 0.2 ≠ 0.3); PostgreSQL's numeric is exact anyway.
+                condition=Q(total=Round(models.F("subtotal") + models.F("tax_total"), 2)),
+                name="crm_quote_total_sum",
             ),
         ]
         indexes = [models.Index(fields=["customer", "-issue_date"], name="crm_quote_customer_issued")]

@@ -18,8 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
-from crm import catalog, leads, opportunities
-from crm.models import Customer, Lead, Opportunity, PaymentTerms, Product, Stage, TaxRate
+from crm import catalog, leads, opportunities, quotes
+from crm.models import Customer, Lead, Opportunity, PaymentTerms, Product, Quote, Stage, TaxRate
 from crm.services import create_contact, create_customer
 from demo import data
 
@@ -241,7 +241,10 @@ class Command(BaseCommand):
 
                 steps = [(started, create)]
                 if closes < today - timedelta(days=7) and customer.status != Customer.Status.PROSPECT:
-                    steps.append((started + (closes - started) / 2, self._move(deal, open_stages[2])))
+                    proposed = started + (closes - started) / 2
+                    steps.append((proposed, self._move(deal, open_stages[2])))
+                    if proposed.year == today.year and kind % 3 == 0:
+                        steps.append((proposed, self._quote(deal, proposed)))
                     if rng.random() < 0.62:
                         steps.append((closes, self._step(deal, opportunities.win, on=closes)))
                     else:
@@ -262,6 +265,8 @@ class Command(BaseCommand):
                     if stage != open_stages[0]:
                         moved = min(today - timedelta(days=1), started + timedelta(days=rng.randint(1, 20)))
                         steps.append((max(moved, started), self._move(deal, stage)))
+                        if stage.probability >= 50:
+                            steps.append((max(moved, started), self._quote(deal, max(moved, started))))
                 plan.append(
                     [
                         (self._at(day, offset), self._dated(day, offset, step))
@@ -274,6 +279,24 @@ class Command(BaseCommand):
     def _step(deal: dict, operation, **arguments):
         def step():
             deal["record"] = operation(opportunity=deal["record"], by=deal["record"].owner, **arguments)
+
+        return step
+
+    @staticmethod
+    def _quote(deal: dict, day: date):
+        """A quote of the deal, sent to the customer's primary contact on `day`."""
+
+        def step():
+            opportunity = deal["record"]
+            quote = quotes.create_quote(opportunity=opportunity, by=opportunity.owner)
+            contact = opportunity.customer.contacts.filter(is_primary=True).first()
+            if contact is not None and contact.email:
+                quote = quotes.send_quote(quote=quote, by=opportunity.owner, contact=contact)
+            Quote.objects.filter(pk=quote.pk).update(
+                issue_date=day,
+                valid_until=day + timedelta(days=30),
+                sent_at=Command._at(day) if quote.sent_at else None,
+            )
 
         return step
 
