@@ -51,3 +51,11 @@ class CrmConfig(AppConfig):
         feed.register_event("case.opened", "Opened the case “{subject}” ({severity})")
         feed.register_event("case.resolved", "Resolved the case “{subject}”")
         feed.register_event("case.reopened", "Reopened the case “{subject}”")
+
+        # --- customer 360 and global search (issue 8) ---
+        from .search import LEADS, OPPORTUNITIES
+        from .views.customer_panels import register_customer_panels
+
+        global_search.register(LEADS)
+        global_search.register(OPPORTUNITIES)
+        register_customer_panels()

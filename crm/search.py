@@ -1,12 +1,132 @@
-"""What the header's global search finds in the CRM (core.search): customers and contacts."""
+"""What the header's global search finds in the CRM (core.search): customers,
+contacts, leads and deals, best match first.
 
+On PostgreSQL a record matches when every word typed starts a word of its names
+(full-text search, `to_tsquery('simple', 'acme:* & logi:*')`, answered by the GIN
+expression indexes of migration 0011), or when what was typed appears inside one
+of its identifiers (email, tax ID, phone: `icontains`, trigram-indexed for
+customers). Elsewhere (SQLite, the embedded set-up) every word must appear
+somewhere in the names, or the whole query in an identifier.
+
+Ranking, in every database: an exact name first, then names starting with what was
+typed, then (PostgreSQL) the full-text rank (name words weigh more than the other
+names), then the name.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+from operator import and_, or_
 from urllib.parse import urlencode
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from core.search import SearchProvider, SearchResult
 
-from .models import Contact, Customer
+from .models import Contact, Customer, Lead, Opportunity
+
+# The text search configuration of the indexes: no stemming, no stop words, so names
+# match as typed in any language.
+CONFIG = "simple"
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 8
+
+
+@dataclass(frozen=True)
+class SearchFields:
+    """How one model is searched: `names` are words (full text, ranked; the first is
+    the record's name), `identifiers` are matched as substrings (email, tax ID, phone)."""
+
+    names: tuple[str, ...]
+    identifiers: tuple[str, ...] = ()
+    compact: tuple[str, ...] = ()  # identifiers also matched with the query's spaces removed (tax IDs)
+
+    def vector(self):
+        """The indexed expression: to_tsvector('simple', coalesce(a, '') || ' ' || coalesce(b, '') …)."""
+        return SearchVector(*self.names, config=CONFIG)
+
+    def weighted_vector(self):
+        weights = ("A", "B", "C", "D")
+        return reduce(
+            lambda a, b: a + b,
+            (SearchVector(name, config=CONFIG, weight=weights[min(i, 3)]) for i, name in enumerate(self.names)),
+        )
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())[:MAX_WORDS]
+
+
+def prefix_query(text: str) -> SearchQuery | None:
+    """`acme logi` → to_tsquery('simple', 'acme:* & logi:*'); None when nothing word-like was typed."""
+    found = words(text)
+    if not found:
+        return None
+    # Only \w characters reach to_tsquery: its operators (& | ! : * ( ) <->) cannot be injected.
+    return SearchQuery(" & ".join(f"{word}:*" for word in found), search_type="raw", config=CONFIG)
+
+
+# Shorter fragments of an email or phone number match nearly everything, and a trigram
+# index cannot narrow them down (it reads all of itself): names only, then.
+MIN_IDENTIFIER_LENGTH = 3
+
+
+def _identifier_match(fields: SearchFields, text: str) -> Q:
+    match = Q()
+    if len(text) < MIN_IDENTIFIER_LENGTH:
+        return match
+    for field in fields.identifiers:
+        match |= Q(**{f"{field}__icontains": text})
+    compact = text.replace(" ", "")
+    if compact != text:
+        for field in fields.compact:
+            match |= Q(**{f"{field}__icontains": compact})
+    return match
+
+
+def ranked_search(queryset, fields: SearchFields, text: str):
+    """`queryset` narrowed to the records matching `text`, best first (see the module's docstring)."""
+    text = text.strip()
+    if not text:
+        return queryset.none()
+    name = fields.names[0]
+    closeness = Case(
+        When(**{f"{name}__iexact": text}, then=Value(0)),
+        When(**{f"{name}__istartswith": text}, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    identifiers = _identifier_match(fields, text)
+    if connection.vendor == "postgresql":
+        query = prefix_query(text)
+        if query is None:
+            if not identifiers:
+                return queryset.none()
+            return queryset.filter(identifiers).annotate(closeness=closeness).order_by("closeness", name, "pk")
+        match = Q(search_vector=query)
+        return (
+            queryset.alias(search_vector=fields.vector())
+            .filter(match | identifiers if identifiers else match)
+            .annotate(closeness=closeness, rank=SearchRank(fields.weighted_vector(), query))
+            .order_by("closeness", F("rank").desc(), name, "pk")
+        )
+    # Elsewhere: every word somewhere in the names, or the whole query in an identifier.
+    found = words(text) or [text]
+    every_word = reduce(and_, (reduce(or_, (Q(**{f"{f}__icontains": w}) for f in fields.names)) for w in found))
+    return (
+        queryset.filter(every_word | identifiers if identifiers else every_word)
+        .annotate(closeness=closeness)
+        .order_by("closeness", name, "pk")
+    )
+
+
+CUSTOMER_FIELDS = SearchFields(names=("name", "legal_name"), identifiers=("email", "tax_id"), compact=("tax_id",))
+CONTACT_FIELDS = SearchFields(names=("name",), identifiers=("email", "phone"))
+LEAD_FIELDS = SearchFields(names=("name", "company"), identifiers=("email", "phone"))
+OPPORTUNITY_FIELDS = SearchFields(names=("name",))
 
 
 def _customer_result(customer: Customer) -> SearchResult:
@@ -19,14 +139,30 @@ def _contact_result(contact: Contact) -> SearchResult:
     return SearchResult(contact.name, f"{contact.customer.get_absolute_url()}#contact-{contact.pk}", detail)
 
 
+def _lead_result(lead: Lead) -> SearchResult:
+    detail = " · ".join(part for part in (lead.company, lead.get_status_display(), lead.email) if part)
+    return SearchResult(lead.name, lead.get_absolute_url(), detail)
+
+
+def _opportunity_result(deal: Opportunity) -> SearchResult:
+    from core.money import format_money
+
+    detail = " · ".join((deal.customer.name, deal.stage.name, format_money(deal.amount, deal.currency)))
+    return SearchResult(deal.name, deal.get_absolute_url(), detail)
+
+
+def _list_url(name: str, query: str) -> str:
+    return f"{reverse(name)}?{urlencode({'q': query})}"
+
+
 CUSTOMERS = SearchProvider(
     key="customers",
     label="Customers",
     noun="customer",
     permission="crm.view_customer",
-    find=lambda user, query: Customer.objects.visible_to(user).search(query).order_by("name", "id"),
+    find=lambda user, query: ranked_search(Customer.objects.visible_to(user), CUSTOMER_FIELDS, query),
     result=_customer_result,
-    see_all_url=lambda query: f"{reverse('crm:customer_list')}?{urlencode({'q': query})}",
+    see_all_url=lambda query: _list_url("crm:customer_list", query),
 )
 
 CONTACTS = SearchProvider(
@@ -34,8 +170,30 @@ CONTACTS = SearchProvider(
     label="Contacts",
     noun="contact",
     permission="crm.view_customer",
-    find=lambda user, query: (
-        Contact.objects.visible_to(user).search(query).select_related("customer").order_by("name", "id")
+    find=lambda user, query: ranked_search(
+        Contact.objects.visible_to(user).select_related("customer"), CONTACT_FIELDS, query
     ),
     result=_contact_result,
+)
+
+LEADS = SearchProvider(
+    key="leads",
+    label="Leads",
+    noun="lead",
+    permission="crm.view_lead",
+    find=lambda user, query: ranked_search(Lead.objects.visible_to(user), LEAD_FIELDS, query),
+    result=_lead_result,
+    see_all_url=lambda query: _list_url("crm:lead_list", query),
+)
+
+OPPORTUNITIES = SearchProvider(
+    key="opportunities",
+    label="Deals",
+    noun="deal",
+    permission="crm.view_opportunity",
+    find=lambda user, query: ranked_search(
+        Opportunity.objects.visible_to(user).select_related("customer", "stage"), OPPORTUNITY_FIELDS, query
+    ),
+    result=_opportunity_result,
+    see_all_url=lambda query: _list_url("crm:opportunity_list", query),
 )
