@@ -60,13 +60,16 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())[:MAX_WORDS]
 
 
+def prefix_terms(text: str) -> str:
+    """`Acme logi` → `acme:* & logi:*`, to_tsquery's syntax; "" when nothing word-like was typed.
+    Only \\w characters reach to_tsquery: its operators (& | ! : * ( ) <->) cannot be injected."""
+    return " & ".join(f"{word}:*" for word in words(text))
+
+
 def prefix_query(text: str) -> SearchQuery | None:
-    """`acme logi` → to_tsquery('simple', 'acme:* & logi:*'); None when nothing word-like was typed."""
-    found = words(text)
-    if not found:
-        return None
-    # Only \w characters reach to_tsquery: its operators (& | ! : * ( ) <->) cannot be injected.
-    return SearchQuery(" & ".join(f"{word}:*" for word in found), search_type="raw", config=CONFIG)
+    """to_tsquery('simple', 'acme:* & logi:*'), or None when nothing word-like was typed."""
+    terms = prefix_terms(text)
+    return SearchQuery(terms, search_type="raw", config=CONFIG) if terms else None
 
 
 # Shorter fragments of an email or phone number match nearly everything, and a trigram
