@@ -157,6 +157,8 @@ def main(argv) -> int:
             )
         elif args.history:
             print(f"Reusing {seed.seeded_deals():,} seeded deals.")
+        if args.history:
+            seed.seed_more_contacts()
 
         rep = reps[0]
         ctx = build_context(rep.pk)

@@ -17,6 +17,7 @@ OPEN_DEALS_SHOWN = 10
 CLOSED_DEALS_SHOWN = 5
 QUOTES_SHOWN = 5
 OPEN_CASES_SHOWN = 5
+DEALS, CASES = "crm.view_opportunity", "crm.view_servicecase"
 
 
 def _with_total(queryset, limit: int) -> tuple[list, int]:
@@ -65,8 +66,6 @@ def feed_panel(request, customer):
 
 
 def open_deals_panel(request, customer):
-    if not request.user.has_perm("crm.view_opportunity"):
-        return None
     deals, count = _with_total(
         Opportunity.objects.filter(customer=customer)
         .open()
@@ -83,8 +82,6 @@ def open_deals_panel(request, customer):
 
 
 def closed_deals_panel(request, customer):
-    if not request.user.has_perm("crm.view_opportunity"):
-        return None
     deals = list(
         Opportunity.objects.filter(customer=customer)
         .filter(Q(stage__is_won=True) | Q(stage__is_lost=True))
@@ -95,8 +92,6 @@ def closed_deals_panel(request, customer):
 
 
 def quotes_panel(request, customer):
-    if not request.user.has_perm("crm.view_quote"):
-        return None
     quotes = list(
         Quote.objects.filter(customer=customer)
         .select_related("opportunity")
@@ -106,8 +101,6 @@ def quotes_panel(request, customer):
 
 
 def open_cases_panel(request, customer):
-    if not request.user.has_perm("crm.view_servicecase"):
-        return None
     cases, count = open_cases(customer)
     return {
         "open_cases": [(case, ServiceCase.SEVERITY_BADGES.get(case.severity, "secondary")) for case in cases],
@@ -126,7 +119,7 @@ def customer_badges(request, customer):
                 title="A tax ID or part of the billing address is missing: the customer cannot be invoiced yet.",
             )
         )
-    if request.user.has_perm("crm.view_servicecase"):
+    if request.user.has_perm(CASES):
         _, count = open_cases(customer)
         if count:
             badges.append(Badge(f"{count} open case{'' if count == 1 else 's'}", "info", url="#cases-panel"))
@@ -137,10 +130,10 @@ def register_customer_panels() -> None:
     for panel in (
         Panel("billing", "Billing details", f"{TEMPLATE}#billing_panel", billing_details_panel, order=10),
         Panel("contacts", "Contacts", f"{TEMPLATE}#contacts", contacts_panel, order=20),
-        Panel("open_deals", "Open deals", f"{TEMPLATE}#open_deals_panel", open_deals_panel, order=30),
-        Panel("open_cases", "Open service cases", f"{TEMPLATE}#cases_panel", open_cases_panel, order=40),
-        Panel("quotes", "Quotes", f"{TEMPLATE}#quotes_panel", quotes_panel, order=50),
-        Panel("closed_deals", "Won and lost deals", f"{TEMPLATE}#closed_deals_panel", closed_deals_panel, order=60),
+        Panel("open_deals", "Open deals", f"{TEMPLATE}#open_deals_panel", open_deals_panel, 30, permission=DEALS),
+        Panel("open_cases", "Open service cases", f"{TEMPLATE}#cases_panel", open_cases_panel, 40, permission=CASES),
+        Panel("quotes", "Quotes", f"{TEMPLATE}#quotes_panel", quotes_panel, 50, permission="crm.view_quote"),
+        Panel("closed_deals", "Won and lost", f"{TEMPLATE}#closed_deals_panel", closed_deals_panel, 60, permission=DEALS),
         Panel("about", "About this record", f"{TEMPLATE}#about_panel", about_panel, order=10, column="side"),
         Panel("feed", "Feed", f"{TEMPLATE}#feed_panel", feed_panel, order=100, column="side"),
     ):

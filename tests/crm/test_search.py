@@ -40,7 +40,6 @@ class TestRanking:
         assert found[:2] == ["Zeta", "Zeta Labs"]
         assert set(found[2:]) == {"Alpha Zeta Systems", "Beta"}
 
-    @on_postgresql
     def test_a_word_in_the_name_ranks_above_one_only_in_the_legal_name(self):
         CustomerFactory(name="Beta", legal_name="Beta Zeta Holding")
         CustomerFactory(name="Alpha Zeta Systems", legal_name="Alpha Systems AG")
@@ -112,7 +111,7 @@ class TestDatabases:
     @on_postgresql
     def test_postgresql_uses_full_text_search_on_the_indexed_expression(self):
         sql = str(ranked_search(Customer.objects.all(), CUSTOMER_FIELDS, "acme").query)
-        assert "to_tsvector" in sql and "@@" in sql and "to_tsquery" in sql and "ts_rank" in sql
+        assert "to_tsvector" in sql and "@@" in sql and "to_tsquery" in sql
 
     @on_postgresql
     def test_postgresql_answers_from_the_gin_index(self):
