@@ -3,10 +3,10 @@ contacts, leads and deals, best match first.
 
 On PostgreSQL a record matches when every word typed starts a word of its names
 (full-text search, `to_tsquery('simple', 'acme:* & logi:*')`, answered by the GIN
-expression indexes of migration 0011), or when what was typed appears inside one
-of its identifiers (email, tax ID, phone: `icontains`, trigram-indexed for
-customers). Elsewhere (SQLite, the embedded set-up) every word must appear
-somewhere in the names, or the whole query in an identifier.
+expression indexes of migration 0011), or, when the query holds more than words
+(a digit, "@", "."), when it appears inside one of its identifiers (email, tax ID,
+phone: `icontains`, trigram-indexed). Elsewhere (SQLite, the embedded set-up) every
+word must appear somewhere in the names, or the query in an identifier likewise.
 
 Ranking, in every database: an exact name first, then names starting with what was
 typed, then names with a word starting with it, then the rest (a match in the legal
@@ -47,6 +47,9 @@ class SearchFields:
     names: tuple[str, ...]
     identifiers: tuple[str, ...] = ()
     compact: tuple[str, ...] = ()  # identifiers also matched with the query's spaces removed (tax IDs)
+    # Identifiers searched for plain words too: a person's email holds the company's domain
+    # ("acme" finds the people at Acme), which is in no name of theirs.
+    always: tuple[str, ...] = ()
 
     def vector(self):
         """The indexed expression: to_tsvector('simple', coalesce(a, '') || ' ' || coalesce(b, '') …)."""
@@ -74,9 +77,22 @@ def prefix_query(text: str) -> SearchQuery | None:
 MIN_IDENTIFIER_LENGTH = 3
 
 
+def looks_like_identifier(text: str) -> bool:
+    """Does the query hold more than words: a digit, "@", ".", "+" (part of an email,
+    a tax ID, a phone number)? Only then are identifiers searched: OR-ing their
+    trigram indexes with the full-text one makes PostgreSQL recheck every matching
+    row against every condition, to_tsvector included (30 ms instead of 10 for a word
+    4% of customers share), and a plain word is in the names anyway."""
+    return any(not (char.isalpha() or char.isspace()) for char in text)
+
+
 def _identifier_match(fields: SearchFields, text: str) -> Q:
     match = Q()
     if len(text) < MIN_IDENTIFIER_LENGTH:
+        return match
+    if not looks_like_identifier(text):
+        for field in fields.always:
+            match |= Q(**{f"{field}__icontains": text})
         return match
     for field in fields.identifiers:
         match |= Q(**{f"{field}__icontains": text})
@@ -125,7 +141,7 @@ def ranked_search(queryset, fields: SearchFields, text: str):
 
 
 CUSTOMER_FIELDS = SearchFields(names=("name", "legal_name"), identifiers=("email", "tax_id"), compact=("tax_id",))
-CONTACT_FIELDS = SearchFields(names=("name",), identifiers=("email", "phone"))
+CONTACT_FIELDS = SearchFields(names=("name",), identifiers=("email", "phone"), always=("email",))
 LEAD_FIELDS = SearchFields(names=("name", "company"), identifiers=("email", "phone"))
 OPPORTUNITY_FIELDS = SearchFields(names=("name",))
 

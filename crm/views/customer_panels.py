@@ -133,7 +133,9 @@ def register_customer_panels() -> None:
         Panel("open_deals", "Open deals", f"{TEMPLATE}#open_deals_panel", open_deals_panel, 30, permission=DEALS),
         Panel("open_cases", "Open service cases", f"{TEMPLATE}#cases_panel", open_cases_panel, 40, permission=CASES),
         Panel("quotes", "Quotes", f"{TEMPLATE}#quotes_panel", quotes_panel, 50, permission="crm.view_quote"),
-        Panel("closed_deals", "Won and lost", f"{TEMPLATE}#closed_deals_panel", closed_deals_panel, 60, permission=DEALS),
+        Panel(
+            "closed_deals", "Won and lost", f"{TEMPLATE}#closed_deals_panel", closed_deals_panel, 60, permission=DEALS
+        ),
         Panel("about", "About this record", f"{TEMPLATE}#about_panel", about_panel, order=10, column="side"),
         Panel("feed", "Feed", f"{TEMPLATE}#feed_panel", feed_panel, order=100, column="side"),
     ):

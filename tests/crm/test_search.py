@@ -6,7 +6,14 @@ from django.db import connection
 from django.urls import reverse
 
 from crm.models import Customer, Lead, Opportunity
-from crm.search import CUSTOMER_FIELDS, OPPORTUNITY_FIELDS, prefix_query, prefix_terms, ranked_search
+from crm.search import (
+    CUSTOMER_FIELDS,
+    OPPORTUNITY_FIELDS,
+    looks_like_identifier,
+    prefix_query,
+    prefix_terms,
+    ranked_search,
+)
 from tests.factories import CustomerFactory, LeadFactory, OpportunityFactory
 from tests.html import parse
 
@@ -105,6 +112,11 @@ class TestHostileInput:
         assert prefix_terms("acme & | ! :* ( ) <->") == "acme:*"
         assert prefix_terms("Müller-Lüdenscheidt GmbH") == "müller:* & lüdenscheidt:* & gmbh:*"
         assert prefix_query("&!()") is None
+
+
+def test_identifiers_are_searched_when_the_query_is_more_than_words():
+    assert all(looks_like_identifier(q) for q in ("ap@globex", "DE 123", "+49 30", "acme.example"))
+    assert not any(looks_like_identifier(q) for q in ("acme", "Müller Logistik"))
 
 
 class TestDatabases:
