@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from core.search import SearchProvider, SearchResult
@@ -37,6 +37,7 @@ from .models import Contact, Customer, Lead, Opportunity
 CONFIG = "simple"
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 8
+SEPARATORS = "@.-_+"  # what splits an email address into words in the search vector
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,22 @@ class SearchFields:
     names: tuple[str, ...]
     identifiers: tuple[str, ...] = ()
     compact: tuple[str, ...] = ()  # identifiers also matched with the query's spaces removed (tax IDs)
-    # Identifiers searched for plain words too: a person's email holds the company's domain
-    # ("acme" finds the people at Acme), which is in no name of theirs.
-    always: tuple[str, ...] = ()
+    # Identifiers whose parts are words too: a person's email holds the company's domain
+    # ("acme" finds the people at Acme), which is in no name of theirs. In the vector as
+    # translate(email, '@.-_+', '     '): "wile acme example".
+    worded: tuple[str, ...] = ()
 
     def vector(self):
-        """The indexed expression: to_tsvector('simple', coalesce(a, '') || ' ' || coalesce(b, '') …)."""
-        return SearchVector(*self.names, config=CONFIG)
+        """The indexed expression (migration 0011 creates the same):
+        to_tsvector('simple', COALESCE(a, '') || ' ' || COALESCE(translate(b, '@.-_+', '     '), '') …)."""
+        parts = [
+            *self.names,
+            *(
+                Func(F(field), Value(SEPARATORS), Value(" " * len(SEPARATORS)), function="translate")
+                for field in self.worded
+            ),
+        ]
+        return SearchVector(*parts, config=CONFIG)
 
 
 def words(text: str) -> list[str]:
@@ -91,8 +101,6 @@ def _identifier_match(fields: SearchFields, text: str) -> Q:
     if len(text) < MIN_IDENTIFIER_LENGTH:
         return match
     if not looks_like_identifier(text):
-        for field in fields.always:
-            match |= Q(**{f"{field}__icontains": text})
         return match
     for field in fields.identifiers:
         match |= Q(**{f"{field}__icontains": text})
@@ -132,7 +140,8 @@ def ranked_search(queryset, fields: SearchFields, text: str):
         )
     # Elsewhere: every word somewhere in the names, or the whole query in an identifier.
     found = words(text) or [text]
-    every_word = reduce(and_, (reduce(or_, (Q(**{f"{f}__icontains": w}) for f in fields.names)) for w in found))
+    searched = (*fields.names, *fields.worded)
+    every_word = reduce(and_, (reduce(or_, (Q(**{f"{f}__icontains": w}) for f in searched)) for w in found))
     return (
         queryset.filter(every_word | identifiers if identifiers else every_word)
         .annotate(closeness=closeness)
@@ -141,7 +150,7 @@ def ranked_search(queryset, fields: SearchFields, text: str):
 
 
 CUSTOMER_FIELDS = SearchFields(names=("name", "legal_name"), identifiers=("email", "tax_id"), compact=("tax_id",))
-CONTACT_FIELDS = SearchFields(names=("name",), identifiers=("email", "phone"), always=("email",))
+CONTACT_FIELDS = SearchFields(names=("name",), identifiers=("email", "phone"), worded=("email",))
 LEAD_FIELDS = SearchFields(names=("name", "company"), identifiers=("email", "phone"))
 OPPORTUNITY_FIELDS = SearchFields(names=("name",))
 
