@@ -63,6 +63,10 @@ class BenchContext:
     hot_customer_id: int = 0  # a key account with ~2,000 items on its feed
     hot_newest: int = 0
     publish_customer_id: int = 0  # a customer with ten followers
+    # Selling history (issue 8; zeros when none is seeded).
+    history_customer_id: int = 0  # a customer with a long history (1×)
+    heavy_history_customer_id: int = 0  # ten times that, and the feed's key account
+    open_deals: int = 0
 
 
 MEASURES: dict[str, Measure] = {}
@@ -110,6 +114,7 @@ def build_context(rep_id: int) -> BenchContext:
         or 0,
     )
     add_feed_context(ctx)
+    add_selling_context(ctx)
     return ctx
 
 
@@ -516,3 +521,122 @@ def quote_pdf_ratio(results):
         f"({pipeline['cpu_ms']:.0f} vs {raw['cpu_ms']:.0f} ms)"
     )
     return ratio, ratio >= 0.8
+
+
+# --- the customer 360, the pipeline board and the global search (issue 8) ---------------
+
+
+def add_selling_context(ctx: BenchContext) -> None:
+    from bench import seed
+    from crm.models import Opportunity
+
+    ids = seed.history_customer_ids(ctx.customers)
+    if len(ids) < 2 or not Opportunity.objects.filter(customer_id=ids[1]).exists():
+        return
+    ctx.heavy_history_customer_id, ctx.history_customer_id = seed.HOT_CUSTOMER, ids[1]
+    ctx.open_deals = Opportunity.objects.open().count()
+
+
+def _customer_page(customer_id: int) -> str:
+    return reverse("crm:customer_detail", args=[customer_id]) if customer_id else ""
+
+
+@measure("customer_360", "Customer 360, long history (1×)")
+def customer_360(ctx):
+    return _customer_page(ctx.history_customer_id)
+
+
+@measure("customer_360_heavy", "Customer 360, 10× history + key-account feed")
+def customer_360_heavy(ctx):
+    return _customer_page(ctx.heavy_history_customer_id)
+
+
+@measure("board", "Pipeline board (all open deals)")
+def board(ctx):
+    return _page("crm:opportunity_board") if ctx.open_deals else ""
+
+
+def _search(query: str) -> str:
+    return f"{reverse('search')}?q={query}"
+
+
+@measure("search_word", "Global search, a common word (~4% of customers)")
+def search_word(ctx):
+    return _search("pharma")
+
+
+@measure("search_person", "Global search, a surname (~3% of contacts)")
+def search_person(ctx):
+    return _search("schmidt")
+
+
+@measure("search_words", "Global search, three words")
+def search_words(ctx):
+    return _search("nordwind%20pharma%20berlin")
+
+
+@measure("search_email", "Global search, part of an email address")
+def search_email(ctx):
+    return _search("invoices@atlas")
+
+
+def _first_five(queryset):
+    def run():
+        return queryset.count(), list(queryset[:5])
+
+    return run
+
+
+@timed_call(
+    "search_customers_fts",
+    "Customers for a word: full text (GIN), ranked",
+    described="crm.search.ranked_search(customers, 'pharma'): count + first 5",
+)
+def search_customers_fts(ctx):
+    from crm.search import CUSTOMER_FIELDS, ranked_search
+
+    return _first_five(ranked_search(Customer.objects.all(), CUSTOMER_FIELDS, "pharma"))
+
+
+@timed_call(
+    "search_customers_trgm",
+    "Customers for a word: substring (trigram), by name",
+    described="Customer.objects.search('pharma').order_by('name'): count + first 5",
+)
+def search_customers_trgm(ctx):
+    return _first_five(Customer.objects.search("pharma").order_by("name", "id"))
+
+
+@target("customer_360_p95", "Customer 360 p95 ≤ 40 ms at 100k customers (1× and 10× history; worst)", unit="ms")
+def customer_360_p95(results):
+    measured = [r for r in (results.get("customer_360"), results.get("customer_360_heavy")) if r and r.get("ok")]
+    if not measured:
+        return None, None
+    worst = max(r["p95_ms"] for r in measured)
+    return worst, worst <= 40
+
+
+@target("customer_360_queries", "Customer 360 ≤ 15 queries, the same at 1× and 10× history", unit="queries")
+def customer_360_queries(results):
+    one, ten = results.get("customer_360"), results.get("customer_360_heavy")
+    if not (one and ten and one.get("ok") and ten.get("ok")):
+        return None, None
+    return ten["queries"], one["queries"] == ten["queries"] <= 15
+
+
+@target("board_p95", "Pipeline board p95 ≤ 100 ms with 10k open deals", unit="ms")
+def board_p95(results):
+    result = results.get("board")
+    if not result or not result.get("ok"):
+        return None, None
+    return result["p95_ms"], result["p95_ms"] <= 100
+
+
+@target("search_p95", "Global search p95 ≤ 100 ms over 100k customers + 300k contacts (worst)", unit="ms")
+def search_p95(results):
+    names = ("search_word", "search_person", "search_words", "search_email")
+    measured = [results[n] for n in names if results.get(n) and results[n].get("ok")]
+    if not measured:
+        return None, None
+    worst = max(r["p95_ms"] for r in measured)
+    return worst, worst <= 100

@@ -61,6 +61,12 @@ def parse_args(argv):
         default=seed.FEED_ITEMS,
         help=f"feed items to seed over the customers (default {seed.FEED_ITEMS}; 0: no feed)",
     )
+    parser.add_argument(
+        "--no-history",
+        dest="history",
+        action="store_false",
+        help="seed no deals, quotes or service cases (the customer 360, board and their measures)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per measure (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per measure first (default 20)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
@@ -140,6 +146,19 @@ def main(argv) -> int:
             )
         elif args.feed_items:
             print(f"Reusing {args.feed_items:,} seeded feed items.")
+        # --- selling history (issue 8) ---
+        customers = seed.seeded_customers()
+        if args.history and (report is not None or seed.seeded_deals() != seed.expected_deals(customers)):
+            print("Seeding deals (with lines), quotes and service cases on every 100th customer …")
+            selling = seed.seed_selling()
+            print(
+                f"Seeded {', '.join(f'{name} {rows:,}' for name, rows in selling.rows.items())} on "
+                f"{selling.customers:,} customers in {selling.seconds:.1f} s: {selling.method}"
+            )
+        elif args.history:
+            print(f"Reusing {seed.seeded_deals():,} seeded deals.")
+        if args.history:
+            seed.seed_more_contacts()
 
         rep = reps[0]
         ctx = build_context(rep.pk)

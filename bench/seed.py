@@ -726,3 +726,261 @@ def seeded_feed_items() -> int:
     from collaboration.models import FeedItem
 
     return FeedItem.objects.count()
+
+
+# --- selling history (issue 8): deals with lines, quotes and service cases ------------
+# Every HISTORY_EVERY-th customer (1, 101, 201, … ≈ 1,000 at 100k) has a long history:
+# 10 open deals, 6 won, 4 lost (3 lines each), 8 quotes and 5 service cases (2 open).
+# Customer HOT_CUSTOMER (also the feed's key account) has HEAVY_FACTOR times that: the
+# 360 page is measured on a 1× and on that 10× customer. The open deals (≈ 10,000) are
+# what the pipeline board shows.
+
+HISTORY_EVERY = 100
+HEAVY_FACTOR = 10
+OPEN_DEALS, WON_DEALS, LOST_DEALS = 10, 6, 4
+LINES_PER_DEAL = 3
+QUOTES_PER_CUSTOMER = 8
+CASES_PER_CUSTOMER, OPEN_CASES_PER_CUSTOMER = 5, 2
+# fmt: off
+DEAL_NAMES = (
+    "Renewal", "Expansion", "Pilot", "Rollout", "Support contract", "Migration", "Upgrade", "Framework agreement",
+    "Spare parts", "Training", "Service level upgrade", "New site",
+)
+LINE_ITEMS = (
+    ("Consulting day", "1200.00"), ("Licence, annual", "4800.00"), ("Support hours (10)", "950.00"),
+    ("Installation", "2500.00"), ("Training seat", "450.00"), ("Hardware kit", "3100.00"),
+)
+LOST_REASONS = ("Price", "Went with a competitor", "No budget", "Timing", "No decision")
+CASE_SUBJECTS = (
+    "Delivery arrived damaged", "Invoice amount disputed", "Login does not work", "Missing items in shipment",
+    "Service outage", "Wrong billing address", "Late delivery", "Feature not working as agreed",
+)
+# fmt: on
+DEAL_COLUMNS = (
+    "id",
+    "customer_id",
+    "name",
+    "owner_id",
+    "stage_id",
+    "expected_close_date",
+    "currency",
+    "amount",
+    "payment_terms",
+    "payment_days",
+    "next_step",
+    "lost_reason",
+    "closed_on",
+    "created_at",
+    "updated_at",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "id",
+    "opportunity_id",
+    "position",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "amount",
+)
+QUOTE_COLUMNS = (
+    "id", "opportunity_id", "customer_id", "number", "status", "issue_date", "valid_until", "currency",
+    "payment_terms", "payment_days", "subtotal", "tax_total", "total", "sent_at", "sent_to", "created_by_id",
+    "created_at", "updated_at", "notes",
+)  # fmt: skip
+CASE_COLUMNS = (
+    "id", "customer_id", "subject", "description", "severity", "status", "owner_id", "resolved_at", "created_by_id",
+    "created_at", "updated_at", "invoice_number",
+)  # fmt: skip
+
+
+@dataclass
+class SellingSeedReport:
+    customers: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    method: str = ""
+
+
+def history_customer_ids(customers: int) -> list[int]:
+    return list(range(1, customers + 1, HISTORY_EVERY))
+
+
+def seed_selling(*, out=print) -> SellingSeedReport:
+    """Replace deals, lines, quotes, service cases (and leads) with a long history on
+    every HISTORY_EVERY-th customer, loaded like the customers."""
+    from decimal import Decimal
+
+    from crm.models import Lead, Opportunity, OpportunityLine, Quote, ServiceCase, Stage
+
+    tables = {
+        "deals": Table(Opportunity, DEAL_COLUMNS),
+        "lines": Table(OpportunityLine, LINE_COLUMNS),
+        "quotes": Table(Quote, QUOTE_COLUMNS),
+        "cases": Table(ServiceCase, CASE_COLUMNS),
+    }
+    stages = list(Stage.objects.order_by("order"))
+    open_stages = [s.pk for s in stages if not s.is_closed]
+    won = next(s.pk for s in stages if s.is_won)
+    lost = next(s.pk for s in stages if s.is_lost)
+    customer_ids = history_customer_ids(Customer.objects.count())
+    customers = {
+        pk: rest
+        for pk, *rest in Customer.objects.filter(pk__in=customer_ids).values_list(
+            "pk", "owner_id", "currency", "payment_terms", "payment_days", "email"
+        )
+    }
+    use_copy = connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg2"
+    strategy = (PostgresCopy if use_copy else BatchInsert)(list(tables.values()))
+    report = SellingSeedReport(customers=len(customers), rows=dict.fromkeys(tables, 0))
+    getrandbits = random.Random(2028).getrandbits
+    now = datetime.now(UTC).replace(tzinfo=None)
+    today = now.date()
+    rows = {name: [] for name in tables}
+    ids = dict.fromkeys(tables, 0)
+
+    def next_id(table):
+        ids[table] += 1
+        return str(ids[table])
+
+    started = time.perf_counter()
+    for customer_id, (owner, currency, terms, days, email) in customers.items():
+        factor = HEAVY_FACTOR if customer_id == HOT_CUSTOMER else 1
+        owner = str(owner)
+        deals = []
+        for kind, count in (("open", OPEN_DEALS), ("won", WON_DEALS), ("lost", LOST_DEALS)):
+            for _ in range(count * factor):
+                bits = getrandbits(96)
+                bits, name_i = divmod(bits, len(DEAL_NAMES))
+                bits, stage_i = divmod(bits, len(open_stages))
+                bits, days_off = divmod(bits, 540)
+                bits, reason_i = divmod(bits, len(LOST_REASONS))
+                deal_id = next_id("deals")
+                amount = Decimal("0.00")
+                for position in range(LINES_PER_DEAL):
+                    bits, item_i = divmod(bits, len(LINE_ITEMS))
+                    bits, quantity = divmod(bits, 5)
+                    description, price = LINE_ITEMS[item_i]
+                    line_amount = Decimal(price) * (quantity + 1)
+                    amount += line_amount
+                    rows["lines"].append((
+                        next_id("lines"), deal_id, str(position), description, f"{quantity + 1}.000", price, "0.00",
+                        f"{line_amount:.2f}",
+                    ))  # fmt: skip
+                created = now - timedelta(days=days_off + 30)
+                if kind == "open":
+                    stage, close, closed_on, reason = (
+                        open_stages[stage_i],
+                        today + timedelta(days=days_off % 180),
+                        NULL,
+                        "",
+                    )
+                else:
+                    stage = won if kind == "won" else lost
+                    close = (created + timedelta(days=20)).date()
+                    closed_on, reason = close.isoformat(), (LOST_REASONS[reason_i] if kind == "lost" else "")
+                rows["deals"].append((
+                    deal_id, str(customer_id), f"{DEAL_NAMES[name_i]} {created.year}", owner, str(stage),
+                    close.isoformat(), currency, f"{amount:.2f}", terms, str(days), "", reason, closed_on,
+                    created.isoformat(" "), created.isoformat(" "),
+                ))  # fmt: skip
+                deals.append((deal_id, amount, created))
+        for n in range(QUOTES_PER_CUSTOMER * factor):
+            deal_id, amount, created = deals[n % len(deals)]
+            quote_id = next_id("quotes")
+            tax = (amount * Decimal("0.19")).quantize(Decimal("0.01"))
+            issued = created + timedelta(days=n % 15)
+            status = "sent" if n % 4 else "draft"
+            rows["quotes"].append((
+                quote_id, deal_id, str(customer_id), f"Q-{issued.year}-{int(quote_id):06d}", status,
+                issued.date().isoformat(), (issued + timedelta(days=30)).date().isoformat(), currency, terms, str(days),
+                f"{amount:.2f}", f"{tax:.2f}", f"{amount + tax:.2f}",
+                issued.isoformat(" ") if status == "sent" else NULL, email if status == "sent" else "", owner,
+                issued.isoformat(" "), issued.isoformat(" "), "",
+            ))  # fmt: skip
+        for n in range(CASES_PER_CUSTOMER * factor):
+            bits = getrandbits(32)
+            bits, subject_i = divmod(bits, len(CASE_SUBJECTS))
+            bits, severity_i = divmod(bits, 4)
+            bits, days_off = divmod(bits, 365)
+            is_open = n % CASES_PER_CUSTOMER < OPEN_CASES_PER_CUSTOMER
+            created = now - timedelta(days=days_off)
+            rows["cases"].append((
+                next_id("cases"), str(customer_id), CASE_SUBJECTS[subject_i], "", ("low", "normal", "high", "critical")[severity_i],
+                "open" if is_open else "closed", owner, NULL if is_open else (created + timedelta(days=3)).isoformat(" "),
+                owner, created.isoformat(" "), created.isoformat(" "), "",
+            ))  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cursor:
+        models = [Quote, ServiceCase, OpportunityLine, Lead, Opportunity]
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(m._meta.db_table for m in models)} RESTART IDENTITY CASCADE")
+        else:
+            for model in models:
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        strategy.prepare(cursor)
+        for name, table in tables.items():
+            strategy.load(cursor, table, rows[name])
+            report.rows[name] = len(rows[name])
+        strategy.finish(cursor)
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Opportunity, OpportunityLine, Quote, ServiceCase]):
+            cursor.execute(sql)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(t.name for t in tables.values())}")
+    report.seconds = time.perf_counter() - started
+    report.method = strategy.describe()
+    out(f"  … {report.rows['deals']:,} deals on {report.customers:,} customers ({report.seconds:.1f} s)")
+    return report
+
+
+def seeded_deals() -> int:
+    from crm.models import Opportunity
+
+    return Opportunity.objects.count()
+
+
+def expected_deals(customers: int) -> int:
+    per_customer = OPEN_DEALS + WON_DEALS + LOST_DEALS
+    count = len(history_customer_ids(customers))
+    return per_customer * (count + (HEAVY_FACTOR - 1 if count else 0))
+
+
+CONTACTS_PER_CUSTOMER_FOR_SEARCH = 3  # the search is measured over 100k customers + 300k contacts
+
+
+def seed_more_contacts(*, per_customer: int = CONTACTS_PER_CUSTOMER_FOR_SEARCH, out=print) -> int:
+    """Top the contacts up to `per_customer` × customers (the customers seed makes ≈ 2
+    each): one more person at a customer in turn, at its domain. Returns how many were added."""
+    customers = list(Customer.objects.order_by("pk").values_list("pk", "email", "phone", "created_at"))
+    missing = per_customer * len(customers) - Contact.objects.count()
+    if missing <= 0:
+        return 0
+    table = Table(Contact, CONTACT_COLUMNS)
+    use_copy = connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg2"
+    strategy = (PostgresCopy if use_copy else BatchInsert)([table])
+    getrandbits = random.Random(2029).getrandbits
+    next_id = (Contact.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    rows = []
+    for n in range(missing):
+        pk, email, phone, created = customers[n % len(customers)]
+        bits = getrandbits(32)
+        bits, first_i = divmod(bits, len(FIRST_NAMES))
+        bits, last_i = divmod(bits, len(LAST_NAMES))
+        bits, title_i = divmod(bits, len(JOB_TITLES))
+        first, last = FIRST_NAMES[first_i], LAST_NAMES[last_i]
+        at = created.replace(tzinfo=None).isoformat(" ")
+        rows.append((
+            str(next_id + n), str(pk), f"{first} {last}", f"{_slug(first)}.{_slug(last)}.{n}@{email.split('@')[-1]}",
+            f"{phone[:-2]}{n % 100:02d}", JOB_TITLES[title_i], "f", at, at,
+        ))  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cursor:
+        strategy.prepare(cursor)
+        strategy.load(cursor, table, rows)
+        strategy.finish(cursor)
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Contact]):
+            cursor.execute(sql)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {table.name}")
+    out(f"  … {missing:,} more contacts ({Contact.objects.count():,} in all)")
+    return missing

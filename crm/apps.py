@@ -71,3 +71,11 @@ class CrmConfig(AppConfig):
             can_view=lambda user, quote: user.has_perm("crm.view_quote"),
             can_retry=lambda user, quote: can_quote(user, quote.opportunity),
         )
+
+        # --- customer 360 and global search (issue 8) ---
+        from .search import LEADS, OPPORTUNITIES
+        from .views.customer_panels import register_customer_panels
+
+        global_search.register(LEADS)
+        global_search.register(OPPORTUNITIES)
+        register_customer_panels()

@@ -36,6 +36,7 @@ from ..fields import customer_csv_columns
 from ..filters import BillingDetails, CustomerFilterSet
 from ..forms import ContactForm, CustomerForm, prepare_filter_form
 from ..models import Contact, Customer
+from ..panels import header_badges, shown_panels
 from ..permissions import CUSTOMER_FIELDS, can_create_customer, can_edit_contacts, can_edit_customer
 from ..services import create_contact, create_customer, delete_contact, update_contact, update_customer
 from ..tables import CustomerTable
@@ -169,14 +170,19 @@ class CustomerListView(CustomerViewMixin, ListPageMixin, SingleTableMixin, Filte
 
 
 def customer_page_context(request, customer: Customer, **panel) -> dict:
-    """What the record page needs; the contacts panel's state comes in `panel`."""
+    """What the record page needs: the header, its badges and the panels registered
+    in crm.panels, by column; the contacts panel's state comes in `panel`."""
+    contacts = contacts_context(request, customer, **panel)
     return {
         "customer": customer,
         "object": customer,
         "can_edit": can_edit_customer(request.user, customer),
         "who_may_change": CUSTOMER_FIELDS.describe(request.user, customer),
         "due_if_issued_today": customer.due_date(timezone.localdate()),
-        **contacts_context(request, customer, **panel),
+        **contacts,
+        "panels": shown_panels(request, customer, overrides={"contacts": contacts}),
+        # After the panels: a badge may reuse what a panel read (the open cases).
+        "badges": header_badges(request, customer),
     }
 
 
@@ -193,8 +199,9 @@ def contacts_context(request, customer: Customer, *, form=None, editing=None, no
 
 
 class CustomerDetailView(CustomerViewMixin, DetailView):
-    """The customer's record page: header with status and the facts that matter,
-    billing details and the contacts panel."""
+    """The customer 360: header with status badges and the facts that matter, then the
+    panels crm and the apps above it register (crm.panels): billing details, contacts,
+    open deals, cases, quotes, won and lost deals, the feed; invoices and aging later."""
 
     template_name = DETAIL_TEMPLATE
     context_object_name = "customer"

@@ -694,10 +694,11 @@ class TestQueryCounts:
     # written through to the database when it changed (savepoint, update, release).
     REMEMBER_QUERIES = 3
     SUMMARY_QUERIES = 3  # user, count, credit totals
-    # user, customer with owner, contacts + the feed panel (collaboration): follow state, items and
-    # approval requests (its feed is empty here; tests/collaboration/test_feed_queries.py pins it
+    # user, customer with owner, contacts + the 360's panels: open deals, won and lost deals, quotes,
+    # open cases (tests/crm/test_customer_360.py) + the feed panel (collaboration): follow state, items
+    # and approval requests (its feed is empty here; tests/collaboration/test_feed_queries.py pins it
     # with 1 and 50 items).
-    DETAIL_QUERIES = 3 + 3
+    DETAIL_QUERIES = 3 + 4 + 3
 
     def test_the_list_costs_the_same_for_5_and_50_customers(self, signed_in, django_assert_num_queries):
         client = signed_in("rep")

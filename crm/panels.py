@@ -1,0 +1,113 @@
+"""The customer 360: the record page is made of panels that apps register.
+
+crm owns the page and its own panels; apps above it (billing: invoices and balance,
+receivables: aging, payment behaviour, holds) add theirs from their AppConfig.ready()
+and crm never imports them:
+
+    from crm.panels import Badge, Panel, register_badge, register_panel
+
+    register_panel(Panel(
+        key="invoices",                       # unique; registering the key again replaces the panel
+        title="Invoices",
+        template="billing/panels/invoices.html",
+        context=lambda request, customer: {"invoices": ...},  # a dict, or None to hide the panel
+        order=35,                             # place in its column, lowest first (crm's: see below)
+        column="main",                        # "main" (wide, left) or "side" (right; below on a phone)
+        permission="billing.view_invoice",    # optional: shown only to users with this permission
+    ))
+    register_badge("credit_hold", lambda request, customer: [Badge("On credit hold", "danger")] if ... else [])
+
+The contract:
+- `context(request, customer)` returns the panel's template context, or None to leave
+  the panel out (nothing to show, or not for this person). It is called once per page.
+- The template is rendered with the page's context plus that dict, plus `panel` (the
+  Panel). It draws one `<section class="card mb-3">` with an `<h2>` heading.
+- A panel reads a bounded slice: a LIMITed query with select_related, or one aggregate;
+  one or two queries, never one per row. The whole page stays ≤ 15 queries however
+  long the customer's history is (tests/crm/test_customer_360.py pins it).
+- crm's panels, by order: main: billing details 10, contacts 20, open deals 30,
+  open cases 40, quotes 50, won and lost deals 60; side: about the record 10, feed 100.
+- Badge providers return a list of Badge (label, Bootstrap colour) for the header;
+  they are called after the panels, so a provider may reuse what a panel read.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+COLUMNS = ("main", "side")
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    title: str
+    template: str
+    context: Callable[[HttpRequest, Any], dict | None]
+    order: int = 100
+    column: str = "main"
+    permission: str | None = None
+
+    def __post_init__(self):
+        if self.column not in COLUMNS:
+            raise ValueError(f"Panel {self.key!r}: column must be one of {COLUMNS}, not {self.column!r}")
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    tone: str = "secondary"  # a Bootstrap colour: danger, warning, info, success, secondary
+    title: str = ""  # a longer explanation, shown on hover and read by screen readers
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    panel: Panel
+    context: dict
+
+
+_panels: dict[str, Panel] = {}
+_badges: dict[str, Callable[[HttpRequest, Any], Iterable[Badge]]] = {}
+
+
+def register_panel(panel: Panel) -> None:
+    """Add a panel to the customer page (again with the same key replaces it)."""
+    _panels[panel.key] = panel
+
+
+def unregister_panel(key: str) -> None:
+    _panels.pop(key, None)
+
+
+def register_badge(key: str, badges: Callable[[HttpRequest, Any], Iterable[Badge]]) -> None:
+    """Add header badges: `badges(request, customer)` returns the ones that apply (maybe none)."""
+    _badges[key] = badges
+
+
+def unregister_badge(key: str) -> None:
+    _badges.pop(key, None)
+
+
+def panels() -> list[Panel]:
+    return sorted(_panels.values(), key=lambda panel: (panel.order, panel.key))
+
+
+def shown_panels(request, customer, *, overrides: dict[str, dict] | None = None) -> dict[str, list[ShownPanel]]:
+    """The panels this person sees on this customer's page, by column, in order.
+    `overrides` gives a panel's context directly (the contacts panel with its form open)."""
+    overrides = overrides or {}
+    columns: dict[str, list[ShownPanel]] = {column: [] for column in COLUMNS}
+    for panel in panels():
+        if panel.permission and not request.user.has_perm(panel.permission):
+            continue
+        context = overrides[panel.key] if panel.key in overrides else panel.context(request, customer)
+        if context is not None:
+            columns[panel.column].append(ShownPanel(panel, context))
+    return columns
+
+
+def header_badges(request, customer) -> list[Badge]:
+    return [badge for provider in _badges.values() for badge in provider(request, customer)]
