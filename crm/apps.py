@@ -26,7 +26,7 @@ class CrmConfig(AppConfig):
         )
         feed.register_record(ServiceCase, visible=lambda user: ServiceCase.objects.visible_to(user))
         feed.register_event("opportunity.created", "Created the deal")
-        feed.register_event("opportunity.won", "Won the deal ({amount} {currency})")
+        feed.register_event("opportunity.won", "Won the deal ({amount})")
         feed.register_event("opportunity.lost", "Lost the deal: {reason}")
         feed.register_approval_kind(
             feed.ApprovalKind(
@@ -58,10 +58,10 @@ class CrmConfig(AppConfig):
         from . import quotes
         from .permissions import can_quote
 
-        feed.register_event("quote.created", "Made quote {number} ({total} {currency})")
+        feed.register_event("quote.created", "Made quote {number} ({total})")
         feed.register_event("quote.sent", "Sent quote {number} to {to}")
         feed.register_event("quote.revised", "Made version {revision} of the quote: {number} supersedes {supersedes}")
-        feed.register_event("quote.accepted", "Quote {number} accepted ({total} {currency})")
+        feed.register_event("quote.accepted", "Quote {number} accepted ({total})")
         feed.register_event("quote.declined", "Quote {number} declined: {reason}")
         documents.register(
             quotes.QUOTE_DOCUMENT,

@@ -64,6 +64,17 @@ def number_filter(value, decimal_places=None):
     return formats.format_number(number, places)
 
 
+@register.filter(name="quantity")
+def quantity_filter(value):
+    """A line's quantity as people write it: 7, 2.5, 0.125 (no trailing zeros of the
+    column's three places), in the reader's format."""
+    number = _decimal(value)
+    if number is None:
+        return ""
+    places = 0 if number == number.to_integral_value() else max(0, -number.normalize().as_tuple().exponent)
+    return formats.format_number(number, places)
+
+
 @register.filter(name="local_date")
 def local_date_filter(value):
     return formats.format_date(value) if isinstance(value, date) else ""

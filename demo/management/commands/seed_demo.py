@@ -159,6 +159,7 @@ class Command(BaseCommand):
         first = min(when for when, _ in actions) - timedelta(days=10)
         for offset, item_id in enumerate(FeedItem.objects.order_by("id").values_list("pk", flat=True)):
             FeedItem.objects.filter(pk=item_id).update(created_at=first + timedelta(minutes=offset))
+        Customer.objects.filter(created_at__gt=first).update(created_at=first)
         if threads:
             for username, names in data.FEED_FOLLOWS.items():
                 for customer in Customer.objects.filter(name__in=names):
@@ -340,6 +341,8 @@ class Command(BaseCommand):
         """(when, action) steps for data.LEADS through crm.leads: created, worked,
         qualified or disqualified, and some converted into a customer, contact and deal."""
         today = timezone.localdate()
+        rng = random.Random(9)
+        products = {product.code: product for product in Product.objects.all()}
         steps = []
         for index, (person, company, source, days, outcome) in enumerate(data.LEADS):
             owner = users[("rep", "rep2")[index % 2]]
@@ -362,7 +365,7 @@ class Command(BaseCommand):
                 data_ = {"status": status, **({"disqualified_reason": reason} if reason else {})}
                 lead["record"] = leads.update_lead(lead=lead["record"], by=owner, data=data_)
 
-            def convert(lead=lead, owner=owner, company=company, created=created):
+            def convert(lead=lead, owner=owner, company=company, created=created, days=days):
                 closes = created + timedelta(days=60)
                 converted = leads.convert_lead(
                     lead=lead["record"],
@@ -371,6 +374,14 @@ class Command(BaseCommand):
                     create_opportunity=True,
                     opportunity_data={"name": f"{company}: first fleet", "expected_close_date": closes},
                 )
+                deal = opportunities.set_lines(
+                    opportunity=converted.opportunity, by=owner, lines=self._lines(rng, days, "EUR", products)
+                )
+                if closes < today - timedelta(days=7):  # an old conversion: the first deal is decided
+                    if days % 3:
+                        opportunities.win(opportunity=deal, by=owner, on=closes)
+                    else:
+                        opportunities.lose(opportunity=deal, by=owner, reason=data.LOST_REASONS[0], on=closes)
                 when = self._at(min(today - timedelta(days=1), created + timedelta(days=3)))
                 Lead.objects.filter(pk=converted.pk).update(converted_at=when)
                 Opportunity.objects.filter(pk=converted.opportunity_id).update(created_at=when)
