@@ -171,9 +171,11 @@ def _lead_result(lead: Lead) -> SearchResult:
 
 
 def _opportunity_result(deal: Opportunity) -> SearchResult:
-    from core.money import format_money
+    from core.money import format_amount
 
-    detail = " · ".join((deal.customer.name, deal.stage.name, format_money(deal.amount, deal.currency)))
+    # Plain text (the template escapes it): the amount in the reader's format, then the code.
+    amount = f"{format_amount(deal.amount)} {deal.currency}"
+    detail = " · ".join((deal.customer.name, deal.stage.name, amount))
     return SearchResult(deal.name, deal.get_absolute_url(), detail)
 
 

@@ -86,6 +86,7 @@ class TestKinds:
         group = page.by_id("search-opportunities")
         assert group.find(tag="a", class_="fw-semibold").attrs["href"] == deal.get_absolute_url()
         assert customer.name in group.text and "Qualification" in group.text
+        assert "0.00 EUR" in group.text and "<span" not in group.text  # plain text, not escaped markup
         assert "Deals" in page.by_id("search-opportunities-title").text
 
     def test_each_kind_costs_two_queries_at_most(self, client, rep, customer, django_assert_num_queries):
