@@ -15,6 +15,7 @@ The sweep's context bypasses the CSP (only so axe can be injected).
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -25,8 +26,18 @@ from playwright.sync_api import expect
 
 from accounts.roles import ADMIN, FINANCE_MANAGER
 from collaboration import services as feed
+from crm import cases, leads, opportunities, quotes
 from crm import services as crm_services
-from crm.permissions import can_create_customer, can_edit_contacts, can_edit_customer
+from crm.models import Stage
+from crm.permissions import (
+    can_create_customer,
+    can_create_lead,
+    can_create_opportunity,
+    can_edit_contacts,
+    can_edit_customer,
+    can_edit_lead,
+    can_edit_opportunity,
+)
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -66,6 +77,22 @@ def may_not_edit_others(user, world) -> bool:
 
 def may_edit_contacts(user, world) -> bool:
     return can_edit_contacts(user, world.customer)
+
+
+def may_create_leads(user, world) -> bool:
+    return can_create_lead(user)
+
+
+def may_edit_lead(user, world) -> bool:
+    return user.is_authenticated and can_edit_lead(user, world.lead)
+
+
+def may_create_deals(user, world) -> bool:
+    return can_create_opportunity(user)
+
+
+def may_edit_deal(user, world) -> bool:
+    return user.is_authenticated and can_edit_opportunity(user, world.deal)
 
 
 def anonymous(user, world) -> bool:
@@ -233,6 +260,24 @@ PAGES = [
     Page("sign in", "/login/", anonymous),
     Page("sign in, wrong password", "/login/", anonymous, sign_in_wrongly),
     Page("password reset", "/password-reset/", anonymous),
+    # The selling side (issue 8): leads, deals, the board and forecast, quotes, cases, the catalog.
+    Page("lead list", "/leads/", may_view_customers),
+    Page("lead record", "/leads/{lead}/", may_view_customers),
+    Page("new lead form", "/leads/new/", may_create_leads),
+    Page("lead conversion", "/leads/{lead}/convert/", may_edit_lead),
+    Page("deal list", "/deals/", may_view_customers),
+    Page("pipeline board", "/deals/board/", may_view_customers),
+    Page("forecast", "/deals/forecast/", may_view_customers),
+    Page("deal record", "/deals/{deal}/", may_view_customers),
+    Page("deal edit form", "/deals/{deal}/edit/", may_edit_deal),
+    Page("new deal form", "/customers/{customer}/deals/new/", may_create_deals),
+    Page("quote", "/quotes/{quote}/", may_view_customers),
+    Page("service cases", "/cases/", may_view_customers),
+    Page("service case", "/cases/{case}/", may_view_customers),
+    Page("new service case form", "/customers/{customer}/cases/new/", may_view_customers),
+    Page("products", "/catalog/products/", may_view_customers),
+    Page("tax rates", "/catalog/tax-rates/", may_view_customers),
+    Page("pipeline stages", "/catalog/stages/", may_view_customers),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
@@ -259,7 +304,25 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
     crm_services.update_customer(customer=customer, by=finance_manager, data={"credit_limit": Decimal("20000")})
     feed.request_approval(target=customer, kind="crm.credit_limit_exception", by=rep, reason="Big renewal")
     feed.request_approval(target=others_customer, kind="crm.credit_limit_exception", by=clerk, reason="Rush order")
-    return SimpleNamespace(customer=customer, others_customer=others_customer, rep=rep)
+    # One of each selling record, made through their services (their feeds have items).
+    lead = leads.create_lead(by=rep, data={"name": "Lena Vogt", "company": "Acme", "email": "lena@acme.example"})
+    deal = opportunities.create_opportunity(
+        by=rep,
+        customer=customer,
+        data={"name": "Acme rollout", "expected_close_date": date(2027, 3, 31)},
+        lines=[
+            {"description": "Fleet tracking", "quantity": "40", "unit_price": "180.00", "discount_percent": "10"},
+            {"description": "Onboarding workshop", "quantity": "1", "unit_price": "1450.00"},
+        ],
+    )
+    opportunities.move_stage(opportunity=deal, by=rep, stage=Stage.objects.get(name="Proposal"))
+    quote = quotes.create_quote(opportunity=deal, by=rep)
+    case = cases.log_case(
+        by=clerk, customer=customer, data={"subject": "Trackers offline since Monday", "severity": "high"}
+    )
+    return SimpleNamespace(
+        customer=customer, others_customer=others_customer, rep=rep, lead=lead, deal=deal, quote=quote, case=case
+    )
 
 
 def violations_report(found: dict[str, list[dict]]) -> str:
@@ -293,7 +356,13 @@ def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
             if width not in row.widths or not row.who(user, world):
                 continue
             path = row.path.format(
-                customer=world.customer.pk, others_customer=world.others_customer.pk, rep=world.rep.pk
+                customer=world.customer.pk,
+                others_customer=world.others_customer.pk,
+                rep=world.rep.pk,
+                lead=world.lead.pk,
+                deal=world.deal.pk,
+                quote=world.quote.pk,
+                case=world.case.pk,
             )
             response = page.goto(f"{base_url}{path}")
             assert response.status == row.status, f"{row.name}: {path} answered {response.status}"
