@@ -1,6 +1,7 @@
-"""The pipeline in a real browser: a rep prices a deal with two lines, drags it
-across the board to Won (a deal without lines is refused and goes back), the
-customer's feed shows each stage change, and a sales manager sees it in the forecast."""
+"""The pipeline in a real browser: a rep creates a lead, converts it into a customer
+and a deal, prices the deal with two lines, drags it across the board to Won (a deal
+without lines is refused and goes back), the customer's feed shows each stage change,
+and a sales manager sees it in the forecast."""
 
 import re
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crm import opportunities
+from crm.models import Opportunity
 from tests.factories import ProductFactory, stage
 
 pytestmark = pytest.mark.e2e
@@ -22,12 +24,7 @@ def column(page, name):
 def test_a_rep_drags_a_priced_deal_to_won_and_the_manager_sees_it(
     page, live_server, rep, sales_manager, customer, sign_in, snap, console_errors
 ):
-    ProductFactory(code="SUP-1", name="Support plan", unit_price=Decimal("1200.00"), currency=customer.currency)
-    deal = opportunities.create_opportunity(
-        by=rep,
-        customer=customer,
-        data={"name": "Acme rollout", "expected_close_date": date.today() + timedelta(days=20)},
-    )
+    ProductFactory(code="SUP-1", name="Support plan", unit_price=Decimal("1200.00"), currency="EUR")
     bare = opportunities.create_opportunity(
         by=rep,
         customer=customer,
@@ -35,9 +32,25 @@ def test_a_rep_drags_a_priced_deal_to_won_and_the_manager_sees_it(
     )
     sign_in(rep)
 
+    # A lead, created and converted into a customer, a contact and a deal in one step.
+    page.goto(f"{live_server.url}/leads/new/")
+    page.get_by_label("Person's name").fill("Lena Vogt")
+    page.get_by_label("Company").fill("Nordlicht Logistik")
+    page.get_by_label("Email").fill("lena@nordlicht.example")
+    page.get_by_role("button", name="Create lead").click()
+    expect(page.get_by_role("heading", name=re.compile("Lena Vogt"))).to_be_visible()
+    page.locator("#convert-lead").click()
+    page.get_by_label("Create a new customer").check()
+    page.get_by_label("Deal name").fill("Acme rollout")
+    page.get_by_label("Expected close date").fill((date.today() + timedelta(days=20)).isoformat())
+    snap("convert-lead")
+    page.locator("#confirm-convert").click()
+
     # Two lines, priced by the server as they are typed, saved together.
-    page.goto(f"{live_server.url}{deal.get_absolute_url()}")
     expect(page.get_by_role("heading", name="Acme rollout")).to_be_visible()
+    deal = Opportunity.objects.get(name="Acme rollout")
+    customer = deal.customer
+    assert customer.name == "Nordlicht Logistik" and deal.owner == rep
     page.get_by_role("button", name="Add line").click()
     page.get_by_label("Line 1 product").select_option(label="SUP-1 — Support plan")
     expect(page.get_by_label("Line 1 unit price")).to_have_value("1,200.00")
