@@ -156,9 +156,11 @@ def _tasks_run_eagerly(request):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(tmp_path_factory, smtp_server):
-    """A real `celery -A config worker` in a subprocess, talking to Redis, and
-    sending its mail to the loopback SMTP server (tests/smtp.py).
+def celery_worker_process(tmp_path_factory, smtp_server, django_db_setup, django_db_blocker):
+    """A real `celery -A config worker` in a subprocess, talking to Redis, reading and
+    writing the test database (a test that hands it records commits them: use
+    `django_db(transaction=True)`), and sending its mail to the loopback SMTP server
+    (tests/smtp.py). Stopped before the test database is dropped.
 
     Yields that server's inbox. Skips (with the reason) when no REDIS_URL is
     configured; CI sets one, so there it always runs.
@@ -168,6 +170,13 @@ def celery_worker_process(tmp_path_factory, smtp_server):
     workdir = tmp_path_factory.mktemp("celery")
     pidfile, logfile = workdir / "worker.pid", workdir / "worker.log"
     env = {**os.environ, "EMAIL_URL": smtp_server.url, "PYTHONUNBUFFERED": "1"}
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        from django.db import connection
+
+        with django_db_blocker.unblock():
+            test_database = connection.settings_dict["NAME"]  # test_<name>, made by django_db_setup
+        base, _, _ = os.environ["DATABASE_URL"].partition("?")
+        env["DATABASE_URL"] = f"{base.rsplit('/', 1)[0]}/{test_database}"
     command = [
         sys.executable,
         "-m",
