@@ -83,6 +83,15 @@ def terms_label(terms: str, days: int) -> str:
     return f"Net {days}" if days else "Due on receipt"
 
 
+def due_date(terms: str, days: int, issued_on: date) -> date:
+    """When a document issued on `issued_on` falls due: net N is N days later; end of
+    month + N is N days after the last day of the month it was issued in."""
+    if terms == PaymentTerms.END_OF_MONTH:
+        month_end = issued_on.replace(day=calendar.monthrange(issued_on.year, issued_on.month)[1])
+        return month_end + timedelta(days=days)
+    return issued_on + timedelta(days=days)
+
+
 # What an invoice needs and a customer may lack: the one definition of "cannot be
 # invoiced yet", used by the list's filter and the home pages.
 BILLING_DETAILS_REQUIRED = ("tax_id", "address_line1", "city", "country")
@@ -320,10 +329,7 @@ class Customer(models.Model):
 
     def due_date(self, issued_on: date) -> date:
         """When an invoice issued on `issued_on` falls due under this customer's terms."""
-        if self.payment_terms == PaymentTerms.END_OF_MONTH:
-            month_end = issued_on.replace(day=calendar.monthrange(issued_on.year, issued_on.month)[1])
-            return month_end + timedelta(days=self.payment_days)
-        return issued_on + timedelta(days=self.payment_days)
+        return due_date(self.payment_terms, self.payment_days, issued_on)
 
 
 class ContactQuerySet(models.QuerySet):

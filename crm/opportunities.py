@@ -22,7 +22,7 @@ from django.utils import timezone
 
 import collaboration
 from core.concurrency import StaleVersion, check_version
-from core.money import line_amount
+from core.money import line_amount, round_money
 
 from .models import Customer, Opportunity, OpportunityLine, Product, Stage, TaxRate, possible_owners
 from .permissions import can_create_opportunity, can_edit_opportunity, can_reassign
@@ -188,10 +188,11 @@ def _related(value, model):
         raise ValueError from None
 
 
-def build_line(data: dict[str, Any], *, currency: str, position: int = 0) -> OpportunityLine:
+def build_line(data: dict[str, Any], *, currency: str, position: int = 0, model=OpportunityLine):
     """An unsaved, validated line from raw input (a form, a JSON body, a lead's
     conversion): a product fills in its name, list price and tax rate where they are
-    not given. Raises ValidationError naming the field."""
+    not given. Raises ValidationError naming the field. `model` is the line's model
+    (billing builds its invoice and plan lines here too)."""
     _refuse_unknown(data, LINE_FIELDS)
     errors: dict[str, str] = {}
     try:
@@ -237,7 +238,7 @@ def build_line(data: dict[str, Any], *, currency: str, position: int = 0) -> Opp
         errors["discount_percent"] = "The discount must be between 0 and 100 %."
     if errors:
         raise ValidationError(errors)
-    line = OpportunityLine(
+    line = model(
         position=position,
         product=product,
         description=description,
@@ -247,20 +248,27 @@ def build_line(data: dict[str, Any], *, currency: str, position: int = 0) -> Opp
         tax_rate=tax_rate,
     )
     line.amount = line_amount(line.quantity, line.unit_price, line.discount_percent)
-    line.full_clean(exclude=["opportunity"], validate_constraints=False)
+    parent = {"opportunity", "invoice", "plan", "quote", "credit_note"}
+    line.full_clean(
+        exclude=[field.name for field in model._meta.fields if field.name in parent], validate_constraints=False
+    )
     return line
 
 
-def _replace_lines(opportunity: Opportunity, lines: list[dict[str, Any]]) -> None:
+def build_lines(lines, *, currency: str, model=OpportunityLine, what: str = "A deal") -> list:
+    """Validated, unsaved lines from raw input (each a dict, see build_line): all of them,
+    or a ValidationError {"lines": ["Line 2: Quantity: …", …]} naming each bad line."""
+    if not isinstance(lines, list | tuple):
+        raise ValidationError({"lines": "Send the lines as a list."})
     if len(lines) > MAX_LINES:
-        raise ValidationError({"lines": f"A deal has at most {MAX_LINES} lines."})
+        raise ValidationError({"lines": f"{what} has at most {MAX_LINES} lines."})
     built, errors = [], {}
     for index, data in enumerate(lines):
         if not isinstance(data, dict):
             errors[f"Line {index + 1}"] = ["Each line is an object of fields."]
             continue
         try:
-            built.append(build_line(data, currency=opportunity.currency, position=index))
+            built.append(build_line(data, currency=currency, position=index, model=model))
         except ValidationError as error:
             errors[f"Line {index + 1}"] = [
                 f"{field.replace('_', ' ').capitalize()}: {message}"
@@ -269,12 +277,17 @@ def _replace_lines(opportunity: Opportunity, lines: list[dict[str, Any]]) -> Non
             ]
     if errors:
         raise ValidationError({"lines": [f"{line}: {'; '.join(messages)}" for line, messages in errors.items()]})
+    return built
+
+
+def _replace_lines(opportunity: Opportunity, lines: list[dict[str, Any]]) -> None:
+    built = build_lines(lines, currency=opportunity.currency)
     opportunity.lines.all().delete()
     for line in built:
         line.opportunity = opportunity
     OpportunityLine.objects.bulk_create(built)
     total = opportunity.lines.aggregate(total=Sum("amount"))["total"]
-    opportunity.amount = total if total is not None else Decimal("0.00")
+    opportunity.amount = round_money(total or Decimal("0.00"))  # SQLite sums decimals as floats
     opportunity.save(update_fields=["amount", "updated_at"])
 
 
