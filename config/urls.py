@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("dashboards.urls")),
     path("", include("crm.urls")),
+    path("", include("billing.urls")),
     path("", include("collaboration.urls")),
     path("", include("core.urls")),
     path("search/", views.search, name="search"),

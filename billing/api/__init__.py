@@ -1,0 +1,1 @@
+"""Billing's REST API, one module per kind of record; config/api_router registers them."""
