@@ -341,10 +341,13 @@ def _facts(invoice: Invoice) -> dict[str, Any]:
 
 
 @transaction.atomic
-def issue_invoice(*, invoice: Invoice, by, on=None, expected_version: int | None = None) -> Invoice:
+def issue_invoice(
+    *, invoice: Invoice, by, on=None, expected_version: int | None = None, render: bool = True
+) -> Invoice:
     """Issue a draft: it gets the next INV-<year>-<seq> number, its due date from its
     payment terms, the customer's billing details and the taxes as they are today, and
-    never changes again. Its PDF is queued; the feed says so."""
+    never changes again. Its PDF is queued (unless `render=False`: the demo's history,
+    rendered when first asked for); the feed says so."""
     if not can_issue(by):
         raise PermissionDenied("Only finance issues invoices.")
     invoice = _lock(invoice)
@@ -384,7 +387,8 @@ def issue_invoice(*, invoice: Invoice, by, on=None, expected_version: int | None
     collaboration.publish(
         invoice, "invoice.issued", actor=by, data={**_facts(invoice), "due": str(invoice.due_date)}, also_on=also
     )
-    documents.request_document(invoice, INVOICE_DOCUMENT)
+    if render:
+        documents.request_document(invoice, INVOICE_DOCUMENT)
     return invoice
 
 

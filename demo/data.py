@@ -402,3 +402,7 @@ LEADS = [
     ("Erik Hansen", "Hansen Shipping", "referral", 400, "converted"),
     ("Paula Costa", "Costa Frotas", "event", 480, "disqualified:Wanted hardware only"),
 ]
+
+# --- billing -----------------------------------------------------------------------------
+VOID_REASON = "Issued to the wrong legal entity; issued again"
+CREDIT_REASON = "One unit returned unused"

@@ -103,3 +103,15 @@ def test_the_demo_has_eighteen_months_of_deals_in_every_stage(db):
     assert not won.filter(closed_on=None).exists()
     assert not won.filter(lines=None).exists()
     assert not Opportunity.objects.lost().filter(lost_reason="").exists()
+
+
+def test_the_demo_bills_its_won_deals_with_some_credited_and_some_void(db):
+    from billing.models import CreditNote, Invoice
+
+    call_command("seed_demo", verbosity=0)
+    issued = Invoice.objects.exclude(number=None)
+    assert issued.filter(status="issued").exists() and issued.filter(status="void").exists()
+    assert CreditNote.objects.exists()
+    numbers = list(issued.order_by("issue_date", "number").values_list("number", flat=True))
+    assert numbers == sorted(numbers)  # numbered in the order they were issued
+    assert not issued.exclude(opportunity__stage__is_won=True).exists()

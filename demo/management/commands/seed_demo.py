@@ -11,11 +11,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from billing import services as billing
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
 from crm import catalog, leads, opportunities, quotes
@@ -149,7 +151,7 @@ class Command(BaseCommand):
         threads = 0 if FeedItem.objects.filter(kind=FeedItem.Kind.POST).exists() else len(data.FEED_THREADS)
         if threads:
             actions += self._conversations(users)
-        deals = self._pipeline_plan() if not Opportunity.objects.exists() else []
+        deals = self._pipeline_plan(users) if not Opportunity.objects.exists() else []
         actions += [action for deal in deals for action in deal]
         if not Lead.objects.exists():
             actions += self._leads_plan(users)
@@ -211,7 +213,7 @@ class Command(BaseCommand):
         FeedItem.objects.filter(pk=item.pk).update(created_at=said)
         Notification.objects.filter(item=item).update(created_at=said)
 
-    def _pipeline_plan(self) -> list[list]:
+    def _pipeline_plan(self, users: dict[str, User]) -> list[list]:
         """Per deal, its (when, action) steps through crm.opportunities: each customer has
         two to five deals with lines from the catalog; deals whose close date has passed
         were won or lost on it, the rest are open across the stages (the first deal of
@@ -248,6 +250,13 @@ class Command(BaseCommand):
                         steps.append((proposed, self._quote(deal, proposed)))
                     if rng.random() < 0.62:
                         steps.append((closes, self._step(deal, opportunities.win, on=closes)))
+                        billed = closes + timedelta(days=2)
+                        if billed < today:
+                            steps.append((billed, self._invoice(deal, billed, kind, users)))
+                            if kind % 7 == 3 and billed + timedelta(days=12) < today:
+                                steps.append(
+                                    (billed + timedelta(days=12), self._credit(deal, billed + timedelta(days=12)))
+                                )
                     else:
                         reason = data.LOST_REASONS[kind % len(data.LOST_REASONS)]
                         steps.append((closes, self._step(deal, opportunities.lose, reason=reason, on=closes)))
@@ -280,6 +289,44 @@ class Command(BaseCommand):
     def _step(deal: dict, operation, **arguments):
         def step():
             deal["record"] = operation(opportunity=deal["record"], by=deal["record"].owner, **arguments)
+
+        return step
+
+    @staticmethod
+    def _invoice(deal: dict, day: date, kind: int, users: dict[str, User]):
+        """The won deal invoiced by the clerk and issued on `day` (its PDF is made when
+        first opened); now and then voided and issued again, as a clerk corrects a slip.
+        A customer without billing details keeps a draft."""
+
+        def step():
+            clerk = users["clerk"]
+            invoice = billing.invoice_opportunity(opportunity=deal["record"], by=clerk)
+            try:
+                invoice = billing.issue_invoice(invoice=invoice, by=clerk, on=day, render=False)
+            except ValidationError:
+                return
+            if kind % 13 == 5:
+                billing.void_invoice(invoice=invoice, by=users["financemanager"], reason=data.VOID_REASON)
+                again = billing.invoice_opportunity(opportunity=deal["record"], by=clerk)
+                billing.issue_invoice(invoice=again, by=clerk, on=day, render=False)
+
+        return step
+
+    @staticmethod
+    def _credit(deal: dict, day: date):
+        def step():
+            invoice = deal["record"].invoices.exclude(status="void").exclude(number=None).first()
+            if invoice is None:
+                return
+            line = invoice.lines.first()
+            clerk = invoice.issued_by
+            billing.credit_invoice(
+                invoice=invoice,
+                by=clerk,
+                reason=data.CREDIT_REASON,
+                lines=[{"invoice_line": line.pk, "quantity": 1}],
+                on=day,
+            )
 
         return step
 
