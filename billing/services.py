@@ -83,7 +83,8 @@ def register_issue_check(check) -> None:
 
 
 def _lock(invoice: Invoice) -> Invoice:
-    return Invoice.objects.select_for_update().select_related("customer", "opportunity").get(pk=invoice.pk)
+    # Only the invoice's row: PostgreSQL locks no nullable side of an outer join (opportunity).
+    return Invoice.objects.select_for_update(of=("self",)).select_related("customer", "opportunity").get(pk=invoice.pk)
 
 
 def _refuse_unknown(data: dict[str, Any], allowed: frozenset[str]) -> None:
