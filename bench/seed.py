@@ -924,6 +924,7 @@ def seed_selling(*, out=print) -> SellingSeedReport:
         strategy.finish(cursor)
         for sql in connection.ops.sequence_reset_sql(no_style(), [Opportunity, OpportunityLine, Quote, ServiceCase]):
             cursor.execute(sql)
+        continue_quote_numbers()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM (ANALYZE) {', '.join(t.name for t in tables.values())}")
@@ -984,3 +985,17 @@ def seed_more_contacts(*, per_customer: int = CONTACTS_PER_CUSTOMER_FOR_SEARCH, 
             cursor.execute(f"VACUUM (ANALYZE) {table.name}")
     out(f"  … {missing:,} more contacts ({Contact.objects.count():,} in all)")
     return missing
+
+
+def continue_quote_numbers() -> None:
+    """The numbering counters (core.numbering) carry on from the seeded quotes'
+    numbers (Q-<year>-<seq>), so a quote made afterwards takes the next one."""
+    from core.models import Sequence
+    from crm.models import Quote
+
+    last: dict[int, int] = {}
+    for number in Quote.objects.values_list("number", flat=True).iterator():
+        _, year, seq = number.split("-")
+        last[int(year)] = max(last.get(int(year), 0), int(seq))
+    for year, seq in last.items():
+        Sequence.objects.update_or_create(key="Q", year=year, defaults={"last": seq})
