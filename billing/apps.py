@@ -43,3 +43,13 @@ class BillingConfig(AppConfig):
             can_view=lambda user, note: can_view_invoices(user),
             can_retry=lambda user, note: can_issue(user),
         )
+
+        # --- billing pages: the customer 360's invoices, the won deal's invoicing, global search ---
+        from core import search as global_search
+        from crm import panels
+
+        from .panels import CUSTOMER_PANEL, DEAL_PANEL, INVOICES
+
+        panels.register_panel(CUSTOMER_PANEL)
+        panels.register_deal_panel(DEAL_PANEL)
+        global_search.register(INVOICES)

@@ -111,3 +111,38 @@ def shown_panels(request, customer, *, overrides: dict[str, dict] | None = None)
 
 def header_badges(request, customer) -> list[Badge]:
     return [badge for provider in _badges.values() for badge in provider(request, customer)]
+
+
+# --- deal panels (issue 9) ---------------------------------------------------------------
+# The deal's record page takes panels from apps above crm the same way (billing: how
+# much of a won deal is invoiced, and its "Invoice this deal" buttons):
+#
+#     register_deal_panel(Panel("invoicing", "Invoicing", "billing/panels/deal_invoicing.html",
+#                               context=lambda request, opportunity: {...} or None, order=10))
+#
+# Same contract as the customer's panels: `context(request, opportunity)` returns the
+# template's context or None to leave the panel out; "main" panels follow the deal's
+# lines and quotes, "side" panels come before the feed; one or two queries each.
+
+_deal_panels: dict[str, Panel] = {}
+
+
+def register_deal_panel(panel: Panel) -> None:
+    """Add a panel to the deal page (again with the same key replaces it)."""
+    _deal_panels[panel.key] = panel
+
+
+def unregister_deal_panel(key: str) -> None:
+    _deal_panels.pop(key, None)
+
+
+def shown_deal_panels(request, opportunity) -> dict[str, list[ShownPanel]]:
+    """The panels this person sees on this deal's page, by column, in order."""
+    columns: dict[str, list[ShownPanel]] = {column: [] for column in COLUMNS}
+    for panel in sorted(_deal_panels.values(), key=lambda panel: (panel.order, panel.key)):
+        if panel.permission and not request.user.has_perm(panel.permission):
+            continue
+        context = panel.context(request, opportunity)
+        if context is not None:
+            columns[panel.column].append(ShownPanel(panel, context))
+    return columns

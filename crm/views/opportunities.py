@@ -47,6 +47,7 @@ from ..forms_opportunities import (
     rows_from_post,
 )
 from ..models import Customer, Opportunity, Stage
+from ..panels import shown_deal_panels
 from ..permissions import can_create_opportunity, can_edit_opportunity, can_reassign
 from ..tables import OpportunityTable
 
@@ -420,6 +421,8 @@ def detail_context(request, opportunity: Opportunity) -> dict:
         "stages": list(Stage.objects.all()),
         "can_edit": can_edit_opportunity(user, opportunity),
         **lines_context(request, opportunity),
+        # Panels of the apps above crm (billing's invoicing), crm.panels.register_deal_panel.
+        "deal_panels": shown_deal_panels(request, opportunity),
     }
 
 

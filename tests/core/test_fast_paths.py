@@ -588,3 +588,37 @@ def _add_deal_rows():
 
 
 _add_deal_rows()
+
+
+# --- invoices (billing pages) ---
+
+
+def invoices():
+    """Drafts (no number, no dates), issued, overdue, void, another currency."""
+    from datetime import date
+
+    from accounts.roles import FINANCE_CLERK, FINANCE_MANAGER
+    from billing import services
+    from billing.models import Invoice
+
+    clerk = UserFactory(username="fast-clerk", role=FINANCE_CLERK)
+    manager = UserFactory(username="fast-manager", role=FINANCE_MANAGER)
+    acme = CustomerFactory(name="Acme & Söhne <GmbH>")
+    dollars = CustomerFactory(currency="USD")
+    line = {"description": "Work", "quantity": "1", "unit_price": "1234.50"}
+    services.create_invoice(by=clerk, customer=acme, lines=[line])
+    services.issue_invoice(invoice=services.create_invoice(by=clerk, customer=acme, lines=[line]), by=clerk)
+    old = services.create_invoice(by=clerk, customer=dollars, lines=[line])
+    services.issue_invoice(invoice=old, by=clerk, on=date(2020, 1, 1))
+    void = services.issue_invoice(invoice=services.create_invoice(by=clerk, customer=acme, lines=[line]), by=clerk)
+    services.void_invoice(invoice=void, by=manager, reason="Duplicate")
+    return list(Invoice.objects.select_related("customer").order_by("id"))
+
+
+def _add_invoice_rows():
+    from billing.models import Invoice
+
+    ROWS[Invoice] = invoices
+
+
+_add_invoice_rows()
