@@ -318,11 +318,11 @@ class InvoiceLinesView(View):
     def post(self, request, pk):
         invoice = self.invoice
         if not invoice.is_draft:
-            messages.error(request, f"Invoice {invoice.number} is issued: its lines cannot change.")
-            return self.render_panel(
-                lines_context(request, invoice, error=f"Invoice {invoice.number} is issued: its lines cannot change."),
-                status=409,
-            )
+            refusal = f"Invoice {invoice.number} is issued: its lines cannot change; correct it with a credit note."
+            if request.htmx:
+                return self.render_panel(lines_context(request, invoice, error=refusal), status=409)
+            messages.error(request, refusal)
+            return redirect(invoice)
         if not can_edit_draft(request.user, invoice):
             raise PermissionDenied("Only finance edits draft invoices.")
         rows = rows_from_post(request.POST)

@@ -319,8 +319,12 @@ class TestLinesEditor:
     def test_an_issued_invoice_refuses_with_a_message(self, signed_in, clerk, customer):
         invoice = issued(clerk, customer)
         rows = [{"description": "Sneaky", "quantity": "1", "unit_price": "1"}]
-        response = signed_in("clerk").post(self.url(invoice), lines_post(rows))
-        assert response.status_code == 409 and "cannot change" in response.text
+        client = signed_in("clerk")
+        response = client.post(self.url(invoice), lines_post(rows), HTTP_HX_REQUEST="true")
+        assert response.status_code == 409 and "cannot change" in parse(response.text).by_id("lines-error").text
+        assert not parse(response.text).find_all(id="add-line")
+        response = client.post(self.url(invoice), lines_post(rows), follow=True)
+        assert "correct it with a credit note" in response.text
         assert list(invoice.lines.values_list("description", flat=True)) == ["Consulting"]
 
     def test_a_rep_may_not_edit(self, signed_in, clerk, customer):

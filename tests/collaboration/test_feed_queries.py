@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 # record's approval requests.
 PANEL_QUERIES = 6
 # The customer page without the panel (tests/crm/test_pages.py: user, customer with owner, contacts,
-# and the 360's open deals, won and lost deals, quotes and open cases).
-DETAIL_QUERIES = 3 + 4
+# and the 360's open deals, won and lost deals, quotes and open cases, and billing's invoice figures).
+DETAIL_QUERIES = 3 + 4 + 1
 # My feed: items (with actors and "liked by me"), does the user follow anything (only when empty: not here),
 # latest comments, attachments, mentions; the newest item id comes from the cache.
 MY_FEED_QUERIES = 4
