@@ -269,6 +269,10 @@ def detail_context(request, invoice: Invoice, *, send_form=None, void_form=None,
     user = request.user
     lines = list(invoice.lines.all())
     is_open = invoice.status in OPEN
+    document = None if invoice.is_draft else documents.document_for(invoice, services.INVOICE_DOCUMENT)
+    if document is None and not invoice.is_draft:
+        # Issued without one (the demo's history, an import): made now, on first view.
+        document = documents.request_document(invoice, services.INVOICE_DOCUMENT)
     context = {
         "invoice": invoice,
         "object": invoice,
@@ -277,7 +281,7 @@ def detail_context(request, invoice: Invoice, *, send_form=None, void_form=None,
         "credit_notes": list(invoice.credit_notes.all()),
         "today": timezone.localdate(),
         "is_overdue": is_open and invoice.due_date < timezone.localdate(),
-        "document": None if invoice.is_draft else documents.document_for(invoice, services.INVOICE_DOCUMENT),
+        "document": document,
         "may_issue": invoice.is_draft and can_issue(user),
         "may_send": can_send(user) and (is_open or invoice.status == Invoice.Status.PAID),
         "may_void": (can_void(user) and is_open and invoice.amount_paid == 0 and invoice.amount_credited == 0),

@@ -564,3 +564,16 @@ class TestSearch:
 def test_the_pdf_document_is_the_one_the_pipeline_made(clerk, customer):
     invoice = issued(clerk, customer)
     assert documents.document_for(invoice, services.INVOICE_DOCUMENT).is_ready
+
+
+def test_an_invoice_issued_without_a_pdf_gets_one_when_first_opened(client, clerk, won_deal, rep):
+    """The demo's history is issued with render=False: the page makes the PDF on first view."""
+    from billing import services
+    from core import documents
+
+    invoice = services.invoice_opportunity(opportunity=won_deal, by=rep)
+    invoice = services.issue_invoice(invoice=invoice, by=clerk, render=False)
+    assert documents.document_for(invoice, services.INVOICE_DOCUMENT) is None
+    client.force_login(clerk)
+    assert client.get(invoice.get_absolute_url()).status_code == 200
+    assert documents.document_for(invoice, services.INVOICE_DOCUMENT) is not None
