@@ -522,9 +522,6 @@ class InvoiceViewSet(ConcurrencyMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
         return self._answer(_conflicts(change))
 
-    def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names)
-        raise exceptions.MethodNotAllowed(request.method)
-
     @extend_schema(
         summary="Issue the invoice",
         description="The draft gets the next INV-<year>-<seq> number and its due date from its payment terms, "
