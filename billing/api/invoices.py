@@ -97,6 +97,8 @@ class InvoiceSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     terms_label = serializers.CharField(
         read_only=True, help_text="The payment terms as people say them, e.g. “Net 30”."
     )
+    # Empty until sent: declared so the schema says so (a read-only model field would not).
+    sent_to = serializers.EmailField(read_only=True, allow_blank=True, help_text="Where it was sent; empty until then.")
 
     class Meta:
         model = Invoice
