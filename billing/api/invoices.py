@@ -416,6 +416,18 @@ def _pdf(record, kind: str, label: str):
     return Response(body, status=status.HTTP_409_CONFLICT, headers={"Retry-After": "2"})
 
 
+class PDFErrorsAsJSON:
+    """A `pdf` action answers its errors (404, 409 not ready…) in JSON, as documented,
+    even when the client asked for the PDF (`Accept: application/pdf`, `?format=pdf`)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 and isinstance(getattr(response, "accepted_renderer", None), PDFRenderer):
+            response.accepted_renderer = renderers.JSONRenderer()
+            response.accepted_media_type = renderers.JSONRenderer.media_type
+        return response
+
+
 def _lines(lines) -> list[dict]:
     return [dict(line) for line in lines]
 
@@ -442,10 +454,13 @@ def _lines(lines) -> list[dict]:
         description="`lines` replaces all the lines. The fields and the lines change together or not at all. "
         "An issued invoice never changes (409): correct it with a credit note.",
         request=InvoiceChangeSerializer,
-        **concurrency_schema(write=InvoiceDetailSerializer, responses={409: CONFLICT}),
+        parameters=concurrency_schema(write=InvoiceDetailSerializer)["parameters"],
+        responses={**concurrency_schema(write=InvoiceDetailSerializer)["responses"], 400: REFUSED, 409: CONFLICT},
     ),
 )
-class InvoiceViewSet(ConcurrencyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InvoiceViewSet(
+    PDFErrorsAsJSON, ConcurrencyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Invoices: everyone reads them; finance drafts, issues, sends and credits them,
     finance managers void them; a rep drafts one from their own won deal."""
 
@@ -613,7 +628,7 @@ class InvoiceViewSet(ConcurrencyMixin, mixins.ListModelMixin, mixins.RetrieveMod
     list=extend_schema(summary="List credit notes", description="Filter by `invoice` or `customer`."),
     retrieve=extend_schema(summary="Get a credit note with its lines and PDF state"),
 )
-class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CreditNoteViewSet(PDFErrorsAsJSON, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Credit notes: made by crediting an invoice (`POST /invoices/{id}/credit/`); read here."""
 
     queryset = CreditNote.objects.all()

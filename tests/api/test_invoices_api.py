@@ -102,8 +102,9 @@ def test_from_a_won_deal_to_a_sent_pdf_and_a_credit_note(
     assert issued.json()["due_date"] == str(today + timedelta(days=45))
     assert issued.json()["pdf_status"] == "pending"
 
-    pending = client.get(f"{url}pdf/")
+    pending = client.get(f"{url}pdf/", HTTP_ACCEPT="application/pdf")
     assert pending.status_code == 409 and pending["Retry-After"] == "2"
+    assert pending["Content-Type"] == "application/json"  # an error is JSON, whatever was asked for
     assert pending.json()["error"]["status"] == "pending"
     documents.render(Document.objects.get(kind=services.INVOICE_DOCUMENT).pk)
     ready = client.get(f"{url}pdf/", HTTP_ACCEPT="application/pdf")
@@ -369,6 +370,13 @@ def test_a_draft_has_no_pdf_and_a_failed_one_says_so(as_actor, draft, clerk):
     failed = client.get(f"{INVOICES}{draft.pk}/pdf/")
     assert failed.status_code == 409
     assert failed.json()["error"]["status"] == "failed" and "Font missing" in failed.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("url", [f"{INVOICES}999999/pdf/?format=pdf", f"{CREDIT_NOTES}999999/pdf/?format=pdf"])
+def test_a_missing_pdf_is_a_json_404_even_when_a_pdf_was_asked_for(as_actor, url):
+    response = as_actor("clerk").get(url, HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "not_found"
 
 
 def test_sending_a_draft_is_409(as_actor, draft):
