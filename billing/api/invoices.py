@@ -47,10 +47,10 @@ from core.concurrency import StaleVersion
 from core.document_views import pdf_response
 from crm.api.customers import ConflictError, VisibleCustomerField
 from crm.api.quotes import PDFRenderer
-from crm.filters import UpdatedSinceFilter
 from crm.models import Opportunity, PaymentTerms, Product, TaxRate
 
 from .. import services
+from ..filters import InvoiceFilterSet
 from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ..permissions import can_create_invoice, can_view_invoices
 
@@ -353,17 +353,13 @@ def _id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
     return django_filters.NumberFilter(field_name=field_name, min_value=1, max_value=2**63 - 1, label=label)
 
 
-class InvoiceFilterSet(django_filters.FilterSet):
-    """The API's invoice list: by status, customer, deal, changed since."""
+class InvoiceAPIFilterSet(InvoiceFilterSet):
+    """The invoice list page's filters (billing.filters), and the deal an invoice bills."""
 
-    status = django_filters.ChoiceFilter(choices=Invoice.Status.choices)
-    customer = _id_filter("customer_id", "Customer")
     opportunity = _id_filter("opportunity_id", "Deal")
-    updated_since = UpdatedSinceFilter()
 
-    class Meta:
-        model = Invoice
-        fields = ["status", "customer", "opportunity", "updated_since"]
+    class Meta(InvoiceFilterSet.Meta):
+        fields = [*InvoiceFilterSet.Meta.fields, "opportunity"]
 
 
 class CreditNoteFilterSet(django_filters.FilterSet):
@@ -436,8 +432,9 @@ def _lines(lines) -> list[dict]:
 @extend_schema_view(
     list=extend_schema(
         summary="List invoices",
-        description="Newest first unless `ordering` says otherwise. The filters of the invoice list page, "
-        "and `opportunity`.",
+        description="Newest first unless `ordering` says otherwise. The filters of the invoice list page "
+        "(status, customer, customer owner, issue and due date ranges, overdue, number or customer name, "
+        "updated since), and `opportunity`.",
     ),
     retrieve=extend_schema(
         summary="Get an invoice with its lines, credit notes and PDF state", **concurrency_schema(read=True)
@@ -467,7 +464,7 @@ class InvoiceViewSet(
     queryset = Invoice.objects.all()  # names the model; get_queryset() narrows it per user
     serializer_class = InvoiceSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
-    filterset_class = InvoiceFilterSet
+    filterset_class = InvoiceAPIFilterSet
     ordering_fields = ["created_at", "updated_at", "total", "balance_due"]
     ordering = ("-id",)
     http_method_names = ["get", "post", "patch", "head", "options"]

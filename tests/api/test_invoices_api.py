@@ -444,6 +444,9 @@ def test_lists_filter_by_status_customer_and_deal(as_actor, clerk, issued, custo
     assert ids({"customer": customer.pk}) == [issued.pk]
     assert ids({"opportunity": won_deal.pk}) == [issued.pk]
     assert ids({}) == sorted([issued.pk, other.pk])
+    assert ids({"q": issued.number}) == [issued.pk]  # the page's filters too
+    assert ids({"owner": customer.owner_id, "issued_from": str(issued.issue_date)}) == [issued.pk]
+    assert ids({"overdue": "true"}) == []
     assert client.get(INVOICES, {"status": "lost"}).status_code == 400
     assert client.get(INVOICES, {"customer": 2**64}).status_code == 400
 

@@ -9,15 +9,16 @@ Each row is an actor, each column an action:
 - edit: change a draft's notes; issue: issue a draft; send: email an issued invoice;
 - void: void an issued invoice; credit: credit an issued invoice.
 
-The same table is run against billing.services and the REST API, so a rule enforced
-in one channel and forgotten in the other fails here; a refused action changes
-nothing (and takes no number).
+The same table is run against billing.services, the pages (Django test client) and
+the REST API, so a rule enforced in one channel and forgotten in another fails here;
+a refused action changes nothing (and takes no number).
 """
 
 from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from billing import services
 from billing.models import CreditNote, Invoice
@@ -72,6 +73,7 @@ class World:
         self.own_deal = won_deal(self.user if actor in SALES else actors["rep"], "Own deal")
         self.others_deal = won_deal(actors["other_rep"], "Other's deal")
         self.customer = CustomerFactory(owner=actors["rep"])
+        self.new_customer = CustomerFactory(owner=actors["rep"])  # "create" drafts its first invoice
         self.draft = services.create_invoice(by=clerk, customer=self.customer, lines=LINES)
         self.issued = services.issue_invoice(
             invoice=services.create_invoice(by=clerk, customer=self.customer, lines=LINES), by=clerk
@@ -81,7 +83,7 @@ class World:
         draft = Invoice.objects.get(pk=self.draft.pk)
         issued = Invoice.objects.get(pk=self.issued.pk)
         return {
-            "create": lambda: Invoice.objects.filter(notes="Matrix draft").exists(),
+            "create": lambda: Invoice.objects.filter(customer=self.new_customer).exists(),
             "own_deal": lambda: Invoice.objects.filter(opportunity=self.own_deal).exists(),
             "others_deal": lambda: Invoice.objects.filter(opportunity=self.others_deal).exists(),
             "edit": lambda: draft.notes == "Edited",
@@ -101,7 +103,7 @@ def via_service(world, action) -> bool:
         return Invoice.objects.visible_to(user).filter(pk=world.issued.pk).exists()
     operations = {
         "create": lambda: services.create_invoice(
-            by=user, customer=world.customer, data={"notes": "Matrix draft"}, lines=LINES
+            by=user, customer=world.new_customer, data={"notes": "Matrix draft"}, lines=LINES
         ),
         "own_deal": lambda: services.invoice_opportunity(opportunity=world.own_deal, by=user),
         "others_deal": lambda: services.invoice_opportunity(opportunity=world.others_deal, by=user),
@@ -118,6 +120,35 @@ def via_service(world, action) -> bool:
     return True
 
 
+def via_page(world, action, client) -> bool:
+    client.force_login(world.user)
+    draft, issued = world.draft, world.issued
+
+    def url(name, record):
+        return reverse(f"billing:{name}", args=[record.pk])
+
+    requests = {
+        "view": lambda: (client.get(url("invoice_detail", issued)), 200),
+        "create": lambda: (client.post(reverse("billing:invoice_create"), {"customer": world.new_customer.pk}), 302),
+        "own_deal": lambda: (client.post(url("deal_invoice", world.own_deal), {}), 302),
+        "others_deal": lambda: (client.post(url("deal_invoice", world.others_deal), {}), 302),
+        "edit": lambda: (
+            client.post(
+                url("invoice_edit", draft),
+                {"payment_terms": draft.payment_terms, "payment_days": draft.payment_days, "notes": "Edited"},
+            ),
+            302,
+        ),
+        "issue": lambda: (client.post(url("invoice_issue", draft)), 302),
+        "send": lambda: (client.post(url("invoice_send", issued), {"to": "ap@customer.example"}), 302),
+        "void": lambda: (client.post(url("invoice_void", issued), {"reason": "Wrong customer"}), 302),
+        "credit": lambda: (client.post(url("credit_note_create", issued), {"scope": "all", "reason": "Returned"}), 302),
+    }
+    response, ok = requests[action]()
+    assert response.status_code in (ok, 403), (response.status_code, getattr(response, "context", None))
+    return response.status_code == ok
+
+
 def via_api(world, action, token_client) -> bool:
     client = token_client(world.user)
     draft = f"/api/v1/invoices/{world.draft.pk}/"
@@ -125,7 +156,9 @@ def via_api(world, action, token_client) -> bool:
     requests = {
         "view": lambda: (client.get(issued), 200),
         "create": lambda: (
-            client.post("/api/v1/invoices/", {"customer": world.customer.pk, "notes": "Matrix draft", "lines": LINES}),
+            client.post(
+                "/api/v1/invoices/", {"customer": world.new_customer.pk, "notes": "Matrix draft", "lines": LINES}
+            ),
             201,
         ),
         "own_deal": lambda: (client.post(f"/api/v1/opportunities/{world.own_deal.pk}/invoice/", {}), 201),
@@ -146,17 +179,22 @@ def via_api(world, action, token_client) -> bool:
 CASES = [
     pytest.param(actor, action, channel, id=f"{channel}-{actor}-{action}")
     for (actor, action) in EXPECTED
-    for channel in ("service", "api")
+    for channel in ("service", "page", "api")
 ]
 
 
 @pytest.mark.parametrize(("actor", "action", "channel"), CASES)
-def test_permission_matrix(actors, token_client, django_capture_on_commit_callbacks, actor, action, channel):
+def test_permission_matrix(actors, client, token_client, django_capture_on_commit_callbacks, actor, action, channel):
     world = World(actors, actor)
     expected = EXPECTED[actor, action]
 
     with django_capture_on_commit_callbacks(execute=False):  # no PDF or email needed here
-        allowed = via_service(world, action) if channel == "service" else via_api(world, action, token_client)
+        if channel == "service":
+            allowed = via_service(world, action)
+        elif channel == "page":
+            allowed = via_page(world, action, client)
+        else:
+            allowed = via_api(world, action, token_client)
 
     assert allowed is expected
     if action != "view":
