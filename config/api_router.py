@@ -38,3 +38,12 @@ from crm.api.quotes import QuoteViewSet  # noqa: E402
 
 router.register("quotes", QuoteViewSet, basename="quote")
 urlpatterns = router.urls
+
+# --- invoices and credit notes (billing API helper) ---
+from billing.api.invoices import CreditNoteViewSet, InvoiceViewSet, OpportunityInvoiceViewSet  # noqa: E402
+
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
+# POST /opportunities/{id}/invoice/: billing's, so that crm never imports billing.
+router.register(r"opportunities/(?P<pk>[^/.]+)/invoice", OpportunityInvoiceViewSet, basename="opportunity-invoice")
+urlpatterns = router.urls

@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "crm.models.Customer.Status",  # as it was named before approvals came
         "ApprovalStatusEnum": "collaboration.models.ApprovalRequest.Status",
         "QuoteStatusEnum": "crm.models.Quote.Status",  # --- quotes (quotes helper) ---
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",  # --- invoices (billing API helper) ---
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -590,35 +590,53 @@ def _add_deal_rows():
 _add_deal_rows()
 
 
-# --- invoices (billing pages) ---
+# --- invoices (billing pages) and credit notes (billing API helper) ---
 
 
 def invoices():
-    """Drafts (no number, no dates), issued, overdue, void, another currency."""
+    """Drafts (no number, no dates), issued, overdue, sent and credited, void, another currency, taxed lines."""
     from datetime import date
 
     from accounts.roles import FINANCE_CLERK, FINANCE_MANAGER
     from billing import services
     from billing.models import Invoice
+    from tests.factories import TaxRateFactory
 
     clerk = UserFactory(username="fast-clerk", role=FINANCE_CLERK)
     manager = UserFactory(username="fast-manager", role=FINANCE_MANAGER)
     acme = CustomerFactory(name="Acme & Söhne <GmbH>")
-    dollars = CustomerFactory(currency="USD")
+    dollars = CustomerFactory(currency="USD", payment_terms="eom", payment_days=0)
     line = {"description": "Work", "quantity": "1", "unit_price": "1234.50"}
-    services.create_invoice(by=clerk, customer=acme, lines=[line])
+    vat = TaxRateFactory(name="VAT 19%", percentage=Decimal("19.00"))
+    taxed = {"description": "Licences <b>", "quantity": "2.5", "unit_price": "99.99", "tax_rate": vat.pk}
+    draft = services.create_invoice(by=clerk, customer=acme, lines=[line])
     services.issue_invoice(invoice=services.create_invoice(by=clerk, customer=acme, lines=[line]), by=clerk)
     old = services.create_invoice(by=clerk, customer=dollars, lines=[line])
     services.issue_invoice(invoice=old, by=clerk, on=date(2020, 1, 1))
     void = services.issue_invoice(invoice=services.create_invoice(by=clerk, customer=acme, lines=[line]), by=clerk)
     services.void_invoice(invoice=void, by=manager, reason="Duplicate")
+    sent = services.issue_invoice(
+        invoice=services.create_invoice(by=clerk, customer=acme, data={"notes": "PO 4711\nThanks"}, lines=[taxed]),
+        by=clerk,
+    )
+    services.send_invoice(invoice=sent, by=clerk, to="ap@customer.example")
+    services.credit_invoice(invoice=sent, by=clerk, reason="Returned", lines=None)
+    Invoice.objects.filter(pk=draft.pk).update(updated_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
     return list(Invoice.objects.select_related("customer").order_by("id"))
 
 
+def credit_notes():
+    from billing.models import CreditNote
+
+    invoices()
+    return list(CreditNote.objects.select_related("invoice", "customer").order_by("id"))
+
+
 def _add_invoice_rows():
-    from billing.models import Invoice
+    from billing.models import CreditNote, Invoice
 
     ROWS[Invoice] = invoices
+    ROWS[CreditNote] = credit_notes
 
 
 _add_invoice_rows()
