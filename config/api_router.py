@@ -38,3 +38,10 @@ from crm.api.quotes import QuoteViewSet  # noqa: E402
 
 router.register("quotes", QuoteViewSet, basename="quote")
 urlpatterns = router.urls
+
+# --- recurring billing: plans and runs (billing.api.plans) ---
+from billing.api.plans import BillingPlanViewSet, BillingRunViewSet  # noqa: E402
+
+router.register("billing-plans", BillingPlanViewSet, basename="billing-plan")
+router.register("billing-runs", BillingRunViewSet, basename="billing-run")
+urlpatterns = router.urls
