@@ -219,3 +219,27 @@ def test_a_run_shows_its_failures(as_actor, finance_manager, rep, clerk):
 
 def test_a_read_token_cannot_start_a_run(as_actor):
     assert as_actor("clerk", scope="read").post(RUNS, {}).status_code == 403
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_the_lists_cost_the_same_queries_for_few_or_many(
+    as_actor, finance_manager, clerk, rows, django_assert_max_num_queries
+):
+    for index in range(rows):
+        plans.create_plan(
+            by=finance_manager,
+            customer=CustomerFactory(),
+            data={"name": f"Plan {index}", "interval": "monthly", "start_date": date(2026, 1, 1)},
+            lines=[
+                {"description": "x", "quantity": "1", "unit_price": "10"},
+                {"description": "y", "quantity": "1", "unit_price": "5"},
+            ],
+        )
+        BillingRun.objects.create(as_of=date(2026, 1, 1), status=BillingRun.Status.DONE, started_by=clerk)
+    client = as_actor("clerk")
+    client.get(PLANS), client.get(RUNS)  # warm the token and permission caches
+    with django_assert_max_num_queries(4):  # the token, the page of plans with their amounts, their lines
+        response = client.get(PLANS)
+    assert len(response.json()["results"]) == rows and response.json()["results"][0]["amount"] == "15.00"
+    with django_assert_max_num_queries(3):  # the token, the page of runs with who started them
+        assert len(client.get(RUNS).json()["results"]) == rows
