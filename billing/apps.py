@@ -26,6 +26,11 @@ class BillingConfig(AppConfig):
         feed.register_event("invoice.sent", "Sent invoice {number} to {to}")
         feed.register_event("invoice.voided", "Voided invoice {number}: {reason}")
         feed.register_event("credit_note.issued", "Credit note {number} on {invoice} ({total}): {reason}")
+        # --- recurring billing (billing.plans) ---
+        feed.register_event("invoice.recurring", "Invoiced {plan} for {period} ({total})")
+        feed.register_event("billing_plan.created", "Started the billing plan {name}: {interval} from {start}")
+        feed.register_event("billing_plan.stopped", "Stopped the billing plan {name}")
+        feed.register_event("billing_plan.activated", "Activated the billing plan {name}; next invoice {next}")
 
         documents.register(
             INVOICE_DOCUMENT,

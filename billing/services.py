@@ -628,3 +628,20 @@ def email_invoice(*, invoice_id: int, to: str, key: str) -> bool:
     )
     message.attach(document.filename, documents.document_pdf_bytes(document), "application/pdf")
     return mail.send_once(key=key, message=message)
+
+
+# --- Recurring billing (billing.plans) ---------------------------------------------------
+
+
+def invoice_from_lines(*, customer: Customer, by, lines: list[InvoiceLine], **fields) -> Invoice:
+    """A draft invoice for `customer` on its payment terms with `lines` prepared by the
+    caller (unsaved InvoiceLines, priced), and `fields` (currency, billing_plan,
+    period_start, notes…) set as given. Runs in the caller's transaction; the caller
+    checks who may (billing.plans' run makes each period's invoice here)."""
+    invoice = _new_invoice(customer, by)
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice.save()
+    _save_lines(invoice, lines)
+    invoice.save()
+    return invoice

@@ -46,4 +46,10 @@ router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
 # POST /opportunities/{id}/invoice/: billing's, so that crm never imports billing.
 router.register(r"opportunities/(?P<pk>[^/.]+)/invoice", OpportunityInvoiceViewSet, basename="opportunity-invoice")
+
+# --- recurring billing: plans and runs (billing.api.plans) ---
+from billing.api.plans import BillingPlanViewSet, BillingRunViewSet  # noqa: E402
+
+router.register("billing-plans", BillingPlanViewSet, basename="billing-plan")
+router.register("billing-runs", BillingRunViewSet, basename="billing-run")
 urlpatterns = router.urls

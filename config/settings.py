@@ -144,6 +144,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    # --- recurring billing (billing.plans): invoice the periods begun by today ---
+    "billing-daily-run": {
+        "task": "billing.tasks.billing_daily",
+        "schedule": crontab(hour=5, minute=7),
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------

@@ -247,7 +247,12 @@ def build_line(data: dict[str, Any], *, currency: str, position: int = 0, model=
         discount_percent=discount if discount is not None else Decimal("0"),
         tax_rate=tax_rate,
     )
-    line.amount = line_amount(line.quantity, line.unit_price, line.discount_percent)
+    try:
+        line.amount = line_amount(line.quantity, line.unit_price, line.discount_percent)
+    except ArithmeticError:  # beyond what a decimal holds (a quantity of 10⁴⁰): checked below for the rest
+        raise ValidationError(
+            {"quantity": "This line's amount is too large: check its quantity and unit price."}
+        ) from None
     parent = {"opportunity", "invoice", "plan", "quote", "credit_note"}
     line.full_clean(
         exclude=[field.name for field in model._meta.fields if field.name in parent], validate_constraints=False
