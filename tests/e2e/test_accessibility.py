@@ -25,6 +25,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from accounts.roles import ADMIN, FINANCE_MANAGER
+from billing import plans as billing_plans
+from billing import services as billing
+from billing.permissions import can_credit, can_manage_plans
 from collaboration import services as feed
 from crm import cases, leads, opportunities, quotes
 from crm import services as crm_services
@@ -93,6 +96,14 @@ def may_create_deals(user, world) -> bool:
 
 def may_edit_deal(user, world) -> bool:
     return user.is_authenticated and can_edit_opportunity(user, world.deal)
+
+
+def may_credit(user, world) -> bool:
+    return user.is_authenticated and can_credit(user)
+
+
+def may_manage_plans(user, world) -> bool:
+    return user.is_authenticated and can_manage_plans(user)
 
 
 def anonymous(user, world) -> bool:
@@ -278,6 +289,20 @@ PAGES = [
     Page("products", "/catalog/products/", may_view_customers),
     Page("tax rates", "/catalog/tax-rates/", may_view_customers),
     Page("pipeline stages", "/catalog/stages/", may_view_customers),
+    # Billing (issue 9): invoices, a draft and an issued one, a credit note, plans and runs.
+    Page("invoice list", "/invoices/", may_view_customers),
+    Page("invoice list, overdue", "/invoices/?overdue=true", may_view_customers),
+    Page("draft invoice", "/invoices/{draft}/", may_view_customers),
+    Page("issued invoice", "/invoices/{invoice}/", may_view_customers),
+    Page("credit note", "/credit-notes/{credit_note}/", may_view_customers),
+    Page("credit note form", "/invoices/{invoice}/credit/", may_credit),
+    Page("new invoice", "/invoices/new/", may_credit),
+    Page("won deal with its invoicing", "/deals/{won_deal}/", may_view_customers),
+    Page("billing plans", "/billing/plans/", may_view_customers),
+    Page("billing plan", "/billing/plans/{plan}/", may_view_customers),
+    Page("new billing plan", "/billing/plans/new/", may_manage_plans),
+    Page("billing runs", "/billing/runs/", may_view_customers),
+    Page("billing run", "/billing/runs/{run}/", may_view_customers),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
@@ -320,8 +345,49 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
     case = cases.log_case(
         by=clerk, customer=customer, data={"subject": "Trackers offline since Monday", "severity": "high"}
     )
+    # Billing: a won deal invoiced and issued, credited in part; a draft; a plan and a run.
+    won_deal = opportunities.create_opportunity(
+        by=rep,
+        customer=customer,
+        data={"name": "Acme support", "expected_close_date": date(2027, 1, 31)},
+        lines=[{"description": "Support 24/7", "quantity": "2", "unit_price": "4800.00"}],
+    )
+    won_deal = opportunities.win(opportunity=won_deal, by=rep)
+    invoice = billing.issue_invoice(
+        invoice=billing.invoice_opportunity(opportunity=won_deal, by=clerk, percent="50"), by=clerk
+    )
+    credit_note = billing.credit_invoice(
+        invoice=invoice,
+        by=clerk,
+        reason="Goodwill",
+        lines=[{"invoice_line": invoice.lines.first().pk, "quantity": "0.5"}],
+    )
+    draft = billing.create_invoice(
+        by=clerk,
+        customer=customer,
+        lines=[{"description": "Onboarding workshop", "quantity": "1", "unit_price": "1450.00"}],
+    )
+    plan = billing_plans.create_plan(
+        by=finance_manager,
+        customer=customer,
+        data={"name": "Acme tracking, monthly", "interval": "monthly", "start_date": date(2026, 1, 1)},
+        lines=[{"description": "Fleet tracking", "quantity": "40", "unit_price": "15.00"}],
+    )
+    run = billing_plans.run_billing(as_of=date(2026, 3, 1), by=clerk)
     return SimpleNamespace(
-        customer=customer, others_customer=others_customer, rep=rep, lead=lead, deal=deal, quote=quote, case=case
+        customer=customer,
+        others_customer=others_customer,
+        rep=rep,
+        lead=lead,
+        deal=deal,
+        quote=quote,
+        case=case,
+        won_deal=won_deal,
+        invoice=invoice,
+        credit_note=credit_note,
+        draft=draft,
+        plan=plan,
+        run=run,
     )
 
 
@@ -363,6 +429,12 @@ def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
                 deal=world.deal.pk,
                 quote=world.quote.pk,
                 case=world.case.pk,
+                won_deal=world.won_deal.pk,
+                invoice=world.invoice.pk,
+                credit_note=world.credit_note.pk,
+                draft=world.draft.pk,
+                plan=world.plan.pk,
+                run=world.run.pk,
             )
             response = page.goto(f"{base_url}{path}")
             assert response.status == row.status, f"{row.name}: {path} answered {response.status}"
