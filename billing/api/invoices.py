@@ -38,6 +38,7 @@ from core.api.concurrency import (
     concurrency_schema,
     etag_of,
 )
+from core.api.documents import PDFErrorsAsJSON, PDFRenderer
 from core.api.errors import ERROR_SCHEMA, error_body
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
@@ -46,7 +47,6 @@ from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 from core.concurrency import StaleVersion
 from core.document_views import pdf_response
 from crm.api.customers import ConflictError, VisibleCustomerField
-from crm.api.quotes import PDFRenderer
 from crm.models import Opportunity, PaymentTerms, Product, TaxRate
 
 from .. import services
@@ -410,18 +410,6 @@ def _pdf(record, kind: str, label: str):
     if document.error:
         body["error"]["message"] += f" {document.error}"
     return Response(body, status=status.HTTP_409_CONFLICT, headers={"Retry-After": "2"})
-
-
-class PDFErrorsAsJSON:
-    """A `pdf` action answers its errors (404, 409 not ready…) in JSON, as documented,
-    even when the client asked for the PDF (`Accept: application/pdf`, `?format=pdf`)."""
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if response.status_code >= 400 and isinstance(getattr(response, "accepted_renderer", None), PDFRenderer):
-            response.accepted_renderer = renderers.JSONRenderer()
-            response.accepted_media_type = renderers.JSONRenderer.media_type
-        return response
 
 
 def _lines(lines) -> list[dict]:

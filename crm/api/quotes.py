@@ -6,7 +6,6 @@ quote edited, a draft accepted) answers 409; bad input 400; a user who may not q
 the deal 403.
 """
 
-import json
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
@@ -15,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import documents
+from core.api.documents import PDFErrorsAsJSON, PDFRenderer
 from core.api.errors import ERROR_SCHEMA, error_body
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
@@ -145,20 +145,6 @@ class QuoteDeclineSerializer(StrictJSONTypesMixin, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class PDFRenderer(renderers.BaseRenderer):
-    """application/pdf for the PDF download; an error there still reads as JSON."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return json.dumps(data).encode()
-
-
 CONFLICT = OpenApiResponse(ERROR_SCHEMA, description="The quote's state forbids it (e.g. it was sent already).")
 
 
@@ -186,7 +172,7 @@ def _conflicts(operation):
         responses={200: QuoteDetailSerializer, 409: CONFLICT},
     ),
 )
-class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class QuoteViewSet(PDFErrorsAsJSON, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Quotes: snapshots of a deal's lines and terms, sent to the customer as a PDF.
     Everyone reads them; whoever may change the deal makes, sends and answers them."""
 

@@ -147,3 +147,10 @@ def test_lists_filter_by_deal_and_status(as_actor, rep, quote, deal):
     client = as_actor("clerk")
     assert [row["id"] for row in client.get(QUOTES, {"opportunity": deal.pk}).json()["results"]] == [quote.pk]
     assert client.get(QUOTES, {"status": "sent"}).json()["results"] == []
+
+
+def test_a_missing_quote_pdf_answers_in_json_even_when_the_pdf_was_asked_for(api_client, rep):
+    api_client.force_authenticate(rep)
+    response = api_client.get("/api/v1/quotes/999999/pdf/?format=pdf")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
