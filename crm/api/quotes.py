@@ -6,7 +6,6 @@ quote edited, a draft accepted) answers 409; bad input 400; a user who may not q
 the deal 403.
 """
 
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, renderers, serializers, status, viewsets
