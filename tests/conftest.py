@@ -238,7 +238,16 @@ def _restore_migrated_rows(rows: str) -> None:
     # Flushing without post_migrate leaves no content types or permissions with new
     # ids behind to clash with the serialized ones.
     call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
-    connections[DEFAULT_DB_ALIAS].creation.deserialize_db_from_string(rows)
+    connection = connections[DEFAULT_DB_ALIAS]
+    connection.creation.deserialize_db_from_string(rows)
+    # The rows came back with their ids; the id sequences (reset by the flush) move past
+    # them, or the next stage or tax rate a test creates would take id 1 again.
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+            cursor.execute(sql)
 
 
 def _flushes_database(item) -> bool:

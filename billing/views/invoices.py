@@ -30,6 +30,7 @@ from core.concurrency import StaleVersion
 from core.document_views import pdf_response
 from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
 from core.money import round_money, tax_amount
+from core.search import clean_query
 from core.tables import CappedPaginator
 from crm.forms import FastSelect
 from crm.forms_opportunities import check_rows, choices_for_lines, fill_from_product, rows_from_lines, rows_from_post
@@ -218,7 +219,7 @@ def invoice_create(request):
         else:
             messages.success(request, f"Created a draft invoice for {invoice.customer.name}. Add its lines below.")
             return redirect(invoice)
-    query = request.GET.get("q", "").strip()[:100]
+    query = clean_query(request.GET.get("q", ""))  # no NUL or control characters (PostgreSQL refuses NUL)
     customers = Customer.objects.visible_to(request.user)
     found = []
     if request.GET.get("customer", "").isdigit() and len(request.GET["customer"]) < 19:

@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 
 from core.concurrency import StaleVersion
+from core.search import clean_query
 from crm.forms_opportunities import check_rows, choices_for_lines, rows_from_lines, rows_from_post
 from crm.models import Customer
 
@@ -288,7 +289,7 @@ class PlanCreateView(PlanFormView):
         return super().post(request, *args, **kwargs)
 
     def choose_customer(self):
-        query = self.request.GET.get("q", "").strip()[:100]
+        query = clean_query(self.request.GET.get("q", ""))  # no NUL or control characters (PostgreSQL refuses NUL)
         found = []
         if query:
             found = list(
