@@ -20,7 +20,6 @@ from tests.html import parse
 pytestmark = pytest.mark.django_db
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")
-on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the fallback is for SQLite")
 
 
 def search_page(client, query):
