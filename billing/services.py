@@ -50,6 +50,7 @@ __all__ = [
     "invoiced_net",
     "issue_invoice",
     "register_issue_check",
+    "register_ledger_hook",
     "send_invoice",
     "set_invoice_lines",
     "settle",
@@ -80,6 +81,21 @@ ISSUE_CHECKS: list = []
 def register_issue_check(check) -> None:
     if check not in ISSUE_CHECKS:
         ISSUE_CHECKS.append(check)
+
+
+# Called as hook(invoice) in the transaction that issued, credited or voided an invoice
+# (receivables refreshes the customer's payment behaviour); billing never imports them.
+LEDGER_HOOKS: list = []
+
+
+def register_ledger_hook(hook) -> None:
+    if hook not in LEDGER_HOOKS:
+        LEDGER_HOOKS.append(hook)
+
+
+def _ledger_changed(invoice: Invoice) -> None:
+    for hook in LEDGER_HOOKS:
+        hook(invoice)
 
 
 def _lock(invoice: Invoice) -> Invoice:
@@ -390,6 +406,7 @@ def issue_invoice(
     )
     if render:
         documents.request_document(invoice, INVOICE_DOCUMENT)
+    _ledger_changed(invoice)
     return invoice
 
 
@@ -420,6 +437,7 @@ def void_invoice(*, invoice: Invoice, by, reason: str) -> Invoice:
     invoice.version += 1
     invoice.save()
     collaboration.publish(invoice, "invoice.voided", actor=by, data={**_facts(invoice), "reason": invoice.void_reason})
+    _ledger_changed(invoice)
     return invoice
 
 
@@ -555,6 +573,7 @@ def credit_invoice(
         },
     )
     documents.request_document(note, CREDIT_NOTE_DOCUMENT)
+    _ledger_changed(invoice)
     return note
 
 

@@ -8,7 +8,16 @@
 and register their models, events and approval kinds (collaboration.registry).
 """
 
-PUBLIC = ("publish", "follow", "unfollow", "tracked_values", "publish_changes", "tracking", "forget_record")
+PUBLIC = (
+    "publish",
+    "follow",
+    "unfollow",
+    "tracked_values",
+    "publish_changes",
+    "tracking",
+    "forget_record",
+    "request_approval",
+)
 
 
 def __getattr__(name):

@@ -294,6 +294,19 @@ COMPANY = {
 # Which of STORAGES keeps rendered PDFs (a private bucket in production).
 DOCUMENT_STORAGE = env.str("DOCUMENT_STORAGE", default="default")
 
+# --- Receivables ----------------------------------------------------------------
+RECEIVABLES = {
+    # Aging buckets: days past due, each bucket's upper bound (the last is open-ended).
+    "AGING_BUCKETS": [(0, "Current"), (30, "1–30"), (60, "31–60"), (90, "61–90"), (None, "90+")],
+    # Remaining balances up to this much may be written off (with a finance manager's approval).
+    "WRITE_OFF_LIMIT": env.str("WRITE_OFF_LIMIT", default="50.00"),
+    # Automatic credit hold: more than this amount overdue by more than this many days.
+    "HOLD_OVERDUE_DAYS": env.int("HOLD_OVERDUE_DAYS", default=60),
+    "HOLD_OVERDUE_AMOUNT": env.str("HOLD_OVERDUE_AMOUNT", default="1000.00"),
+    # Payment behaviour is measured over this many months.
+    "BEHAVIOUR_MONTHS": 12,
+}
+
 # --- Security ------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token travels in hx-headers

@@ -1,0 +1,264 @@
+"""The receivables ledger: payments, their allocations to invoices, write-offs, credit
+holds, and what is known about how each customer pays.
+
+- A Payment is money received from a customer. Its allocations spread it over the
+  customer's invoices; what is not allocated is unapplied credit, usable later.
+- An Allocation is never edited or deleted: unallocating or voiding the payment
+  reverses it (reversed_on), so the ledger can be read as of any past date.
+- Each invoice's amount_paid is the sum of its live allocations (plus write-offs),
+  kept by receivables.services in the transaction that changes them, under row locks
+  taken in one order (payment, then invoices by id) — never recomputed by a job.
+- Database constraints hold what a single row can: amount > 0, 0 ≤ allocated ≤ amount,
+  unapplied = amount − allocated (0 once void).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from billing.models import Invoice
+from core.currencies import currency_choices
+from core.validators import no_bidi_controls
+from crm.models import Customer
+
+ZERO = Decimal("0.00")
+
+
+def _money(**kwargs):
+    return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+class PaymentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Finance reads every payment; sales people read their own customers' payments."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("receivables.view_payment"):
+            return self
+        if user.has_perm("receivables.view_own_payment"):
+            return self.filter(customer__owner=user)
+        return self.none()
+
+    def posted(self):
+        return self.filter(status=Payment.Status.POSTED)
+
+    def with_credit(self):
+        """Posted payments with something left to allocate."""
+        return self.posted().filter(unapplied__gt=0)
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CARD = "card", "Card"
+        DIRECT_DEBIT = "direct_debit", "Direct debit"
+        CHEQUE = "cheque", "Cheque"
+        CASH = "cash", "Cash"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        POSTED = "posted", "Posted"
+        VOID = "void", "Void"
+
+    number = models.CharField(max_length=30, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    received_on = models.DateField("date received")
+    amount = _money()
+    currency = models.CharField(max_length=3, choices=currency_choices)
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.BANK_TRANSFER)
+    reference = models.CharField(
+        max_length=100, blank=True, validators=[no_bidi_controls], help_text="The bank's reference or cheque number."
+    )
+    notes = models.TextField(blank=True, validators=[no_bidi_controls])
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.POSTED, editable=False)
+    amount_allocated = _money(default=ZERO, editable=False)
+    unapplied = _money(default=ZERO, editable=False)
+    voided_on = models.DateField(null=True, blank=True, editable=False)
+    void_reason = models.CharField(max_length=200, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        permissions = [
+            ("view_own_payment", "Can view the payments of their own customers"),
+            ("allocate_payment", "Can allocate and unallocate payments"),
+            ("void_payment", "Can void payments"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_allocated__gte=0, amount_allocated__lte=F("amount")),
+                name="receivables_payment_allocated_within_amount",
+            ),
+            # A void payment has nothing allocated and no credit left to use.
+            models.CheckConstraint(
+                condition=Q(status="posted", unapplied=F("amount") - F("amount_allocated"))
+                | Q(status="void", amount_allocated=0, unapplied=0),
+                name="receivables_payment_unapplied_is_amount_less_allocated",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "status", "received_on"], name="recv_payment_customer"),
+            models.Index(fields=["-received_on", "-id"], name="recv_payment_received_desc"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("receivables:payment_detail", args=[self.pk])
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == self.Status.VOID
+
+
+class AllocationQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(reversed_on__isnull=True)
+
+    def as_of(self, day):
+        """Allocations that counted at the end of `day`."""
+        return self.filter(applied_on__lte=day).filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=day))
+
+
+class Allocation(models.Model):
+    """Part of a payment applied to one invoice. Reversed, never deleted or edited."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = _money()
+    # The day it counts from: the later of the payment's date and the invoice's issue date.
+    applied_on = models.DateField()
+    reversed_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AllocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["applied_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(reversed_on__isnull=True) | Q(reversed_on__gte=F("applied_on")),
+                name="receivables_allocation_reversed_after_applied",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["invoice", "applied_on"], name="recv_allocation_invoice"),
+            models.Index(fields=["payment"], name="recv_allocation_payment"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} of {self.payment} to {self.invoice}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.reversed_on is None
+
+
+class WriteOff(models.Model):
+    """A small remaining balance written off, asked for by finance and approved by a
+    finance manager through a collaboration approval. Counts as paid on the invoice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting approval"
+        APPROVED = "approved", "Written off"
+        REJECTED = "rejected", "Rejected"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="write_offs")
+    amount = _money()
+    reason = models.CharField(max_length=200, validators=[no_bidi_controls])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    written_off_on = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    feed_parents = ("invoice",)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_writeoff", "Can approve write-offs")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_writeoff_amount_positive"),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status="pending"),
+                name="receivables_one_pending_writeoff_per_invoice",
+                violation_error_message="A write-off of this invoice is awaiting approval already.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Write-off of {self.amount} on {self.invoice}"
+
+
+class CreditHold(models.Model):
+    """A manual credit hold on a customer (automatic holds are computed live from the
+    ledger and the settings, see receivables.credit)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="credit_holds")
+    reason = models.CharField(max_length=200, validators=[no_bidi_controls])
+    until = models.DateField(null=True, blank=True, help_text="Leave empty to hold until released.")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    set_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-set_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(released_at__isnull=True),
+                name="receivables_one_manual_hold_per_customer",
+                violation_error_message="This customer is on a manual credit hold already.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Credit hold on {self.customer}: {self.reason}"
+
+
+class Standing(models.Model):
+    """Per customer: how it pays (cached, refreshed by the services that change its
+    payments or invoices) and whether it wants a monthly statement."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="standing")
+    monthly_statement = models.BooleanField(
+        default=False, help_text="Email the customer a statement of its open items at the start of each month."
+    )
+    # Payment behaviour over the 12 months before `behaviour_on` (None: nothing to measure).
+    avg_days_late = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, editable=False)
+    avg_days_to_pay = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, editable=False)
+    late_share = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True, editable=False)
+    dso = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, editable=False)
+    trend = models.JSONField(default=list, blank=True, editable=False)
+    behaviour_on = models.DateField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"Standing of {self.customer}"

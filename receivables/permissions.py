@@ -1,0 +1,64 @@
+"""Who may do what in receivables: the one place the services, pages, admin and API ask.
+
+- Finance reads every payment, allocation and customer's standing; sales managers too.
+- Sales reps read the payments and standing of their own customers (the risk card).
+- Only finance records, allocates, unallocates and voids payments, and asks for write-offs.
+- Finance managers approve write-offs and set or release manual credit holds.
+"""
+
+
+def can_view_payments(user) -> bool:
+    return user.is_authenticated and (
+        user.has_perm("receivables.view_payment") or user.has_perm("receivables.view_own_payment")
+    )
+
+
+def can_view_payment(user, payment) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.has_perm("receivables.view_payment"):
+        return True
+    return user.has_perm("receivables.view_own_payment") and payment.customer.owner_id == user.pk
+
+
+def can_view_standing(user, customer) -> bool:
+    """Balance, aging, behaviour, credit and holds of one customer."""
+    if not user.is_authenticated:
+        return False
+    if user.has_perm("receivables.view_payment"):
+        return True
+    return user.has_perm("receivables.view_own_payment") and customer.owner_id == user.pk
+
+
+def can_view_book(user) -> bool:
+    """The whole book: aging of every customer, every payment."""
+    return user.is_authenticated and user.has_perm("receivables.view_payment")
+
+
+def can_record_payment(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.add_payment")
+
+
+def can_allocate(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.allocate_payment")
+
+
+def can_void_payment(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.void_payment")
+
+
+def can_request_write_off(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.add_writeoff")
+
+
+def can_approve_write_off(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.approve_writeoff")
+
+
+def can_set_holds(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.add_credithold")
+
+
+def can_manage_statements(user) -> bool:
+    """Send statements and choose who gets one monthly."""
+    return user.is_authenticated and user.has_perm("receivables.change_standing")
