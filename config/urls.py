@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("crm.urls")),
     path("", include("billing.urls")),
+    path("", include("receivables.urls")),
     path("", include("collaboration.urls")),
     path("", include("core.urls")),
     path("search/", views.search, name="search"),

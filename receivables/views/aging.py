@@ -1,0 +1,3 @@
+"""Receivables pages: aging (routes filled in by this module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Receivables pages: credit (routes filled in by this module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Receivables pages: payments (routes filled in by this module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Receivables pages: statements (routes filled in by this module)."""
+
+urlpatterns: list = []
