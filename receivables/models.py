@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.urls import reverse
 
 from billing.models import Invoice
@@ -104,7 +105,8 @@ class Payment(models.Model):
             ),
             # A void payment has nothing allocated and no credit left to use.
             models.CheckConstraint(
-                condition=Q(status="posted", unapplied=F("amount") - F("amount_allocated"))
+                # Rounded: SQLite computes with floats; PostgreSQL's numeric is exact anyway.
+                condition=Q(status="posted", unapplied=Round(F("amount") - F("amount_allocated"), 2))
                 | Q(status="void", amount_allocated=0, unapplied=0),
                 name="receivables_payment_unapplied_is_amount_less_allocated",
             ),
