@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.text import capfirst
 
+from core.admin import ReadOnlyAdmin
 from core.concurrency import StaleVersion
 
 from . import catalog, services
@@ -216,24 +217,6 @@ class StageAdmin(CatalogAdmin):
     list_display = ("name", "order", "probability", "is_won", "is_lost")
     fields = (*catalog.STAGE_FIELDS, "is_won", "is_lost")
     readonly_fields = ("is_won", "is_lost")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Leads, deals, quotes and service cases are worked on their own pages, whose
-    operations (crm.leads, crm.opportunities, crm.quotes, crm.cases) keep their rules
-    and the feed; the admin only looks them up."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
 
 
 @admin.register(Lead)
