@@ -625,28 +625,20 @@ def send_invoice(*, invoice: Invoice, by, to: str = "", resend: bool = False) ->
 
 
 def email_invoice(*, invoice_id: int, to: str, key: str) -> bool:
-    """Email the invoice's stored PDF to `to`, once for `key` (send_invoice's task).
-    Renders it here only if no worker has; raises DocumentNotReady (the task retries)
-    while another worker renders it."""
+    """Email the invoice's stored PDF to `to`, once for `key` (send_invoice's task)."""
     from django.conf import settings
-    from django.core.mail import EmailMessage
-    from django.template.loader import render_to_string
 
-    from core import mail
-
-    if mail.was_sent(key):
-        return False
     invoice = Invoice.objects.select_related("customer", "issued_by").get(pk=invoice_id)
-    document = documents.ready_document(invoice, INVOICE_DOCUMENT)
-    context = {"invoice": invoice, "company": settings.COMPANY}
-    message = EmailMessage(
+    return documents.email_document(
+        invoice,
+        INVOICE_DOCUMENT,
+        key=key,
+        to=to,
         subject=f"Invoice {invoice.number} from {settings.COMPANY['name']}",
-        body=render_to_string("billing/email/invoice.txt", context),
-        to=[to],
-        reply_to=[settings.COMPANY["email"]] if settings.COMPANY.get("email") else None,
+        template="billing/email/invoice.txt",
+        context={"invoice": invoice, "company": settings.COMPANY},
+        reply_to=settings.COMPANY.get("email", ""),
     )
-    message.attach(document.filename, documents.document_pdf_bytes(document), "application/pdf")
-    return mail.send_once(key=key, message=message)
 
 
 # --- Recurring billing (billing.plans) ---------------------------------------------------

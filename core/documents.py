@@ -57,6 +57,7 @@ __all__ = [
     "DocumentNotReady",
     "document_for",
     "document_pdf_bytes",
+    "email_document",
     "register",
     "render",
     "render_html",
@@ -330,3 +331,24 @@ def ready_document(owner, kind: str) -> Document:
     if not document.is_ready:
         raise DocumentNotReady(f"{document} is {document.get_status_display().lower()}: {document.error}".rstrip(": "))
     return document
+
+
+def email_document(
+    owner, kind: str, *, key: str, to: str, subject: str, template: str, context: dict, reply_to: str = ""
+) -> bool:
+    """Email `owner`'s stored PDF of `kind` to `to`, once for `key` (core.mail.send_once):
+    what the send tasks of quotes, invoices and statements run. The body is `template`
+    rendered with `context`. Renders the PDF here only if no worker has; raises
+    DocumentNotReady (the task retries) while another worker renders it."""
+    from django.core.mail import EmailMessage
+
+    from . import mail
+
+    if mail.was_sent(key):
+        return False
+    document = ready_document(owner, kind)
+    message = EmailMessage(
+        subject=subject, body=render_to_string(template, context), to=[to], reply_to=[reply_to] if reply_to else None
+    )
+    message.attach(document.filename, document_pdf_bytes(document), "application/pdf")
+    return mail.send_once(key=key, message=message)

@@ -21,14 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 import collaboration
-from core import documents, mail
+from core import documents
 from core.money import line_amount, tax_amount
 from core.numbering import next_number
 
@@ -300,23 +298,19 @@ def mark_declined(*, quote: Quote, by, reason: str = "") -> Quote:
 
 
 def email_quote(*, quote_id: int, to: str, key: str) -> bool:
-    """Email the quote's stored PDF to `to`, once for `key` (what send_quote's task runs).
-    Renders the PDF here if no worker has yet; raises DocumentNotReady (the task retries)
-    while another worker renders it."""
-    if mail.was_sent(key):
-        return False
+    """Email the quote's stored PDF to `to`, once for `key` (what send_quote's task runs)."""
     quote = Quote.objects.select_related("customer", "contact", "created_by", "opportunity").get(pk=quote_id)
-    document = documents.ready_document(quote, QUOTE_DOCUMENT)
     sender = quote.created_by
-    context = {"quote": quote, "company": settings.COMPANY, "sender": sender}
-    message = EmailMessage(
+    return documents.email_document(
+        quote,
+        QUOTE_DOCUMENT,
+        key=key,
+        to=to,
         subject=f"Quote {quote.number} from {settings.COMPANY['name']}",
-        body=render_to_string("crm/email/quote.txt", context),
-        to=[to],
-        reply_to=[sender.email] if sender.email else None,
+        template="crm/email/quote.txt",
+        context={"quote": quote, "company": settings.COMPANY, "sender": sender},
+        reply_to=sender.email,
     )
-    message.attach(document.filename, documents.document_pdf_bytes(document), "application/pdf")
-    return mail.send_once(key=key, message=message)
 
 
 # --- Reading ------------------------------------------------------------------------------
