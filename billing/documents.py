@@ -3,7 +3,7 @@ billing.apps)."""
 
 from typing import Any
 
-from crm.quotes import tax_summary
+from core.money import tax_summary
 
 from .models import CreditNote, Invoice
 

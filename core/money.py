@@ -7,6 +7,7 @@ line up. CSV, the API and other machine-read output use plain_amount.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -52,3 +53,22 @@ def tax_amount(net: Decimal, percentage: Decimal | None) -> Decimal:
     if not percentage:
         return Decimal("0.00")
     return round_money(Decimal(net) * Decimal(percentage) / HUNDRED)
+
+
+def tax_summary(lines) -> list[dict[str, Any]]:
+    """Net and tax per rate of document lines (tax_name, tax_percent, amount, tax_amount), as quotes, invoices and credit notes print them: [{"name", "percent", "net", "tax"}]."""
+    rates: dict[tuple[str, Decimal], dict[str, Any]] = {}
+    for line in lines:
+        key = (line.tax_name, line.tax_percent)
+        row = rates.setdefault(
+            key,
+            {
+                "name": line.tax_name or "No tax",
+                "percent": line.tax_percent,
+                "net": Decimal("0.00"),
+                "tax": Decimal("0.00"),
+            },
+        )
+        row["net"] += line.amount
+        row["tax"] += line.tax_amount
+    return sorted(rates.values(), key=lambda row: (-row["percent"], row["name"]))

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import collaboration
-from core import documents
+from core import documents, money
 from core.money import line_amount, tax_amount
 from core.numbering import next_number
 
@@ -42,7 +42,6 @@ __all__ = [
     "mark_declined",
     "revise_quote",
     "send_quote",
-    "tax_summary",
     "update_quote",
 ]
 
@@ -316,27 +315,8 @@ def email_quote(*, quote_id: int, to: str, key: str) -> bool:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def tax_summary(lines) -> list[dict[str, Any]]:
-    """Net and tax per rate, as the quote prints them: [{"name", "percent", "net", "tax"}]."""
-    rates: dict[tuple[str, Decimal], dict[str, Any]] = {}
-    for line in lines:
-        key = (line.tax_name, line.tax_percent)
-        row = rates.setdefault(
-            key,
-            {
-                "name": line.tax_name or "No tax",
-                "percent": line.tax_percent,
-                "net": Decimal("0.00"),
-                "tax": Decimal("0.00"),
-            },
-        )
-        row["net"] += line.amount
-        row["tax"] += line.tax_amount
-    return sorted(rates.values(), key=lambda row: (-row["percent"], row["name"]))
-
-
 def document_context(quote: Quote) -> dict[str, Any]:
     """What the PDF's template (crm/documents/quote.html) reads."""
     quote = Quote.objects.select_related("customer", "contact", "created_by", "opportunity").get(pk=quote.pk)
     lines = list(quote.lines.all())
-    return {"quote": quote, "customer": quote.customer, "lines": lines, "taxes": tax_summary(lines)}
+    return {"quote": quote, "customer": quote.customer, "lines": lines, "taxes": money.tax_summary(lines)}

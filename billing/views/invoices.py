@@ -29,13 +29,12 @@ from core import documents
 from core.concurrency import StaleVersion
 from core.document_views import pdf_response
 from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
-from core.money import round_money, tax_amount
+from core.money import round_money, tax_amount, tax_summary
 from core.search import clean_query
 from core.tables import CappedPaginator
 from crm.forms import FastSelect
 from crm.forms_opportunities import check_rows, choices_for_lines, fill_from_product, rows_from_lines, rows_from_post
 from crm.models import Customer, Opportunity
-from crm.quotes import tax_summary
 from crm.search import CUSTOMER_FIELDS, ranked_search
 from crm.views.customers import _stream_csv
 

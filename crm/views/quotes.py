@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import documents
+from core import documents, money
 from core.document_views import pdf_response
 
 from .. import quotes
@@ -80,7 +80,7 @@ def detail_context(request, quote: Quote, *, send_form=None, edit_form=None) -> 
         "object": quote,
         "opportunity": quote.opportunity,
         "lines": lines,
-        "taxes": quotes.tax_summary(lines),
+        "taxes": money.tax_summary(lines),
         "document": documents.document_for(quote, quotes.QUOTE_DOCUMENT),
         "can_quote": may_quote,
         "can_send": may_quote and quote.status in (Quote.Status.DRAFT, Quote.Status.SENT),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from collaboration.api import event_text
 from collaboration.models import FeedItem
 from collaboration.selectors import record_feed
-from core import documents
+from core import documents, money
 from core.models import Document, Sequence
 from core.numbering import next_number
 from crm import opportunities, quotes
@@ -120,7 +120,7 @@ def test_later_changes_to_the_deal_and_the_catalog_leave_the_quote_alone(rep, qu
 
 
 def test_tax_summary_groups_lines_by_rate(quote):
-    assert quotes.tax_summary(quote.lines.all()) == [
+    assert money.tax_summary(quote.lines.all()) == [
         {"name": "VAT 19%", "percent": Decimal("19.00"), "net": Decimal("999.99"), "tax": Decimal("190.00")},
         {"name": "No tax", "percent": Decimal("0.00"), "net": Decimal("899.99"), "tax": Decimal("0.00")},
     ]
