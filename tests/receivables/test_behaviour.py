@@ -39,7 +39,7 @@ def history(issue, clerk, customer):
         issue("300.00", on=date(2026, 8, 1)),
     )
     i4 = issue("50.00", on=date(2025, 9, 1))
-    i5, i6 = issue("600.00", on=date(2026, 10, 15)), issue("400.00", on=date(2026, 11, 20))
+    i5, _i6 = issue("600.00", on=date(2026, 10, 15)), issue("400.00", on=date(2026, 11, 20))
     pay(clerk, customer, date(2025, 10, 5), (i4, "50.00"))
     pay(clerk, customer, date(2026, 7, 11), (i1, "1000.00"))
     pay(clerk, customer, date(2026, 7, 21), (i2, "500.00"))
