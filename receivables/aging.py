@@ -125,17 +125,23 @@ def invoices_as_of(as_of: date, invoices: QuerySet | None = None) -> QuerySet:
     )
 
 
-def book_for(user, *, owner=None, customer=None) -> QuerySet:
-    """The invoices whose aging `user` may read: finance and sales managers the whole
-    book, a rep only their own customers'; narrowed to one owner or customer if given."""
-    invoices = Invoice.objects.all()
+def scope(user, *, owner=None, customer=None) -> Q:
+    """Whose receivables `user` may age, as a condition on `customer` (invoices and
+    payments alike): finance and sales managers the whole book, a rep only their own
+    customers; narrowed to one owner or one customer if given."""
+    where = Q()
     if not can_view_book(user):
-        invoices = invoices.filter(customer__owner=user) if user.is_authenticated else invoices.none()
+        where &= Q(customer__owner=user) if user.is_authenticated else Q(pk__in=[])
     if owner is not None:
-        invoices = invoices.filter(customer__owner=owner)
+        where &= Q(customer__owner=owner)
     if customer is not None:
-        invoices = invoices.filter(customer=customer)
-    return invoices
+        where &= Q(customer=customer)
+    return where
+
+
+def book_for(user, *, owner=None, customer=None) -> QuerySet:
+    """The invoices whose aging `user` may read (see scope)."""
+    return Invoice.objects.filter(scope(user, owner=owner, customer=customer))
 
 
 def _bucket_sums(as_of: date) -> dict:
@@ -145,6 +151,17 @@ def _bucket_sums(as_of: date) -> dict:
     }
     sums["total"] = Sum("open_amount", default=ZERO, output_field=MONEY)
     return sums
+
+
+CENT = Decimal("0.01")
+
+
+def in_cents(row: dict) -> dict:
+    """The row's amounts to the cent (SQLite returns sums without their decimals)."""
+    for key in [*(bucket.key for bucket in buckets()), "total", "unapplied"]:
+        if row.get(key) is not None:
+            row[key] = Decimal(row[key]).quantize(CENT)
+    return row
 
 
 def totals(as_of: date, invoices: QuerySet | None = None) -> list[dict]:
@@ -157,7 +174,7 @@ def totals(as_of: date, invoices: QuerySet | None = None) -> list[dict]:
         .filter(total__gt=0)
         .order_by("currency")
     )
-    return list(rows)
+    return [in_cents(row) for row in rows]
 
 
 def customer_rows(as_of: date, invoices: QuerySet | None = None) -> QuerySet:
@@ -183,14 +200,14 @@ def open_invoices(as_of: date, invoices: QuerySet | None = None, bucket: Bucket 
     return rows.annotate(open_then=OPEN_THEN).select_related("customer").order_by("due_date", "id")
 
 
-def unapplied_credit(as_of: date, customers: QuerySet | None = None, *, per_customer: bool = False) -> list[dict]:
+def unapplied_credit(as_of: date, where: Q | None = None, *, per_customer: bool = False) -> list[dict]:
     """Credit received but not applied at the end of `as_of`, per currency (and per
     customer): payments received ≤ as_of and not void then, less their allocations live then."""
     payments = Payment.objects.filter(received_on__lte=as_of).filter(
         Q(status=Payment.Status.POSTED) | Q(voided_on__gt=as_of)
     )
-    if customers is not None:
-        payments = payments.filter(customer__in=customers)
+    if where is not None:
+        payments = payments.filter(where)
     allocated = (
         Allocation.objects.as_of(as_of)
         .filter(payment=OuterRef("pk"))
@@ -203,13 +220,14 @@ def unapplied_credit(as_of: date, customers: QuerySet | None = None, *, per_cust
         credit=F("amount") - Coalesce(Subquery(allocated, output_field=MONEY), Value(ZERO), output_field=MONEY)
     )
     group = ("customer_id", "currency") if per_customer else ("currency",)
-    return list(
+    rows = (
         payments.order_by()
         .values(*group)
         .annotate(unapplied=Sum("credit", default=ZERO, output_field=MONEY))
         .filter(unapplied__gt=0)
         .order_by(*group)
     )
+    return [in_cents(row) for row in rows]
 
 
 def customer_aging(customer, as_of: date | None = None) -> list[dict]:
