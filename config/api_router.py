@@ -53,3 +53,9 @@ from billing.api.plans import BillingPlanViewSet, BillingRunViewSet  # noqa: E40
 router.register("billing-plans", BillingPlanViewSet, basename="billing-plan")
 router.register("billing-runs", BillingRunViewSet, basename="billing-run")
 urlpatterns = router.urls
+
+# --- aging (receivables) ---
+from receivables.api.aging import AgingViewSet  # noqa: E402
+
+router.register("aging", AgingViewSet, basename="aging")
+urlpatterns = router.urls

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -27,6 +27,7 @@ from django_tables2 import SingleTableMixin
 
 from core import documents
 from core.concurrency import StaleVersion
+from core.csv import csv_response
 from core.document_views import pdf_response
 from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
 from core.money import round_money, tax_amount, tax_summary
@@ -36,7 +37,6 @@ from crm.forms import FastSelect
 from crm.forms_opportunities import check_rows, choices_for_lines, fill_from_product, rows_from_lines, rows_from_post
 from crm.models import Customer, Opportunity
 from crm.search import CUSTOMER_FIELDS, ranked_search
-from crm.views.customers import _stream_csv
 
 from .. import services
 from ..filters import InvoiceFilterSet
@@ -172,9 +172,7 @@ class InvoiceListView(InvoiceViewMixin, ListPageMixin, SingleTableMixin, FilterV
     def export_csv(self, queryset):
         table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
         rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
-        response = StreamingHttpResponse(_stream_csv(rows, CSV_COLUMNS), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="invoices-{timezone.localdate():%Y-%m-%d}.csv"'
-        return response
+        return csv_response(rows, CSV_COLUMNS, f"invoices-{timezone.localdate():%Y-%m-%d}.csv")
 
     @property
     def is_filtered(self) -> bool:

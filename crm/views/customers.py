@@ -6,16 +6,11 @@ crm.permissions. An htmx request gets a partial of the same template
 contacts panel also works without JavaScript.
 """
 
-import csv
-import re
 from copy import copy
-from datetime import datetime
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -28,8 +23,8 @@ from django_tables2 import SingleTableMixin
 from accounts.roles import SALES_ROLES
 from core.cache import cached_result, peek_result
 from core.concurrency import StaleVersion
+from core.csv import csv_response
 from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
-from core.money import plain_amount
 from core.tables import CappedPaginator
 
 from ..fields import customer_csv_columns
@@ -50,33 +45,6 @@ FOLDED_FILTERS_EXCLUDE = ("q", "mine")
 # The CSV export: header → column read straight from the database (values_list),
 # so exporting 100,000 customers never builds 100,000 model instances.
 CSV_COLUMNS = customer_csv_columns()
-# A cell starting like a formula is run by spreadsheet programs; a phone number
-# ("+49 30 …") or a negative number is not a formula and stays as it is.
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().]*$)")
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, Decimal):
-        return plain_amount(value)
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
-
-def _stream_csv(rows, header):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_csv_cell(value) for value in row])
 
 
 class CustomerViewMixin(PermissionRequiredMixin):
@@ -144,10 +112,7 @@ class CustomerListView(CustomerViewMixin, ListPageMixin, SingleTableMixin, Filte
     def export_csv(self, queryset):
         table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
         rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
-        response = StreamingHttpResponse(_stream_csv(rows, CSV_COLUMNS), content_type="text/csv; charset=utf-8")
-        filename = f"customers-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return csv_response(rows, CSV_COLUMNS, f"customers-{timezone.localdate():%Y-%m-%d}.csv")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -66,7 +66,7 @@ class TestOneNavigationForEveryWidth:
 
 
 # Every role reads all of the CRM.
-CRM = ["Customers", "Leads", "Pipeline", "Service cases", "Invoices", "Recurring billing", "Catalog"]
+CRM = ["Customers", "Leads", "Pipeline", "Service cases", "Invoices", "Recurring billing", "Aging", "Catalog"]
 
 
 class TestNavigationByRole:

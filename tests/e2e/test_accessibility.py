@@ -41,6 +41,8 @@ from crm.permissions import (
     can_edit_lead,
     can_edit_opportunity,
 )
+from receivables import services as receivables
+from receivables.permissions import can_view_payments
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -104,6 +106,10 @@ def may_credit(user, world) -> bool:
 
 def may_manage_plans(user, world) -> bool:
     return user.is_authenticated and can_manage_plans(user)
+
+
+def may_view_receivables(user, world) -> bool:
+    return can_view_payments(user)
 
 
 def anonymous(user, world) -> bool:
@@ -303,6 +309,11 @@ PAGES = [
     Page("new billing plan", "/billing/plans/new/", may_manage_plans),
     Page("billing runs", "/billing/runs/", may_view_customers),
     Page("billing run", "/billing/runs/{run}/", may_view_customers),
+    # Receivables (issue 10): the aging report, a past day, a refused date, a bucket's invoices.
+    Page("aging", "/receivables/aging/", may_view_receivables),
+    Page("aging as of a past day", "/receivables/aging/?as_of=2026-03-31", may_view_receivables),
+    Page("aging, unreadable date", "/receivables/aging/?as_of=someday", may_view_receivables),
+    Page("aging, a bucket's invoices", "/receivables/aging/invoices/?bucket=current", may_view_receivables),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
@@ -374,6 +385,10 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
         lines=[{"description": "Fleet tracking", "quantity": "40", "unit_price": "15.00"}],
     )
     run = billing_plans.run_billing(as_of=date(2026, 3, 1), by=clerk)
+    # Receivables: a payment partly applied, the rest unapplied credit (the aging shows both).
+    receivables.record_payment(
+        customer=customer, by=clerk, data={"received_on": date(2026, 3, 20), "amount": "700.00", "method": "cheque"}
+    )
     return SimpleNamespace(
         customer=customer,
         others_customer=others_customer,
