@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.money import format_amount
 from core.search import SearchProvider, SearchResult
-from crm.panels import Panel
+from crm.panels import Panel, ShownPanel, shown_in
 
 from . import services
 from .forms import DealInvoiceForm
@@ -115,6 +115,26 @@ DEAL_PANEL = Panel(
     order=10,
     permission="billing.view_invoice",
 )
+
+
+# --- the invoice's page: panels of the apps above billing (issue 10) ------------------------
+# receivables adds a "top" panel on a draft whose customer is on credit hold. Same
+# contract as crm.panels: `context(request, invoice)` returns a dict or None.
+
+_invoice_panels: dict[str, Panel] = {}
+
+
+def register_invoice_panel(panel: Panel) -> None:
+    """Add a panel to the invoice page (again with the same key replaces it)."""
+    _invoice_panels[panel.key] = panel
+
+
+def unregister_invoice_panel(key: str) -> None:
+    _invoice_panels.pop(key, None)
+
+
+def shown_invoice_panels(request, invoice) -> dict[str, list[ShownPanel]]:
+    return shown_in(_invoice_panels, request, invoice)
 
 
 # --- global search ----------------------------------------------------------------------

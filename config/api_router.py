@@ -58,4 +58,11 @@ urlpatterns = router.urls
 from receivables.api.aging import AgingViewSet  # noqa: E402
 
 router.register("aging", AgingViewSet, basename="aging")
+
+# --- credit control (receivables) ---
+from receivables.api.credit import CreditHoldViewSet, CustomerCreditViewSet  # noqa: E402
+
+router.register("credit-holds", CreditHoldViewSet, basename="credit-hold")
+# GET /customers/{id}/credit/: receivables', so that crm never imports receivables.
+router.register(r"customers/(?P<pk>[^/.]+)/credit", CustomerCreditViewSet, basename="customer-credit")
 urlpatterns = router.urls

@@ -12,7 +12,8 @@ and crm never imports them:
         template="billing/panels/invoices.html",
         context=lambda request, customer: {"invoices": ...},  # a dict, or None to hide the panel
         order=35,                             # place in its column, lowest first (crm's: see below)
-        column="main",                        # "main" (wide, left) or "side" (right; below on a phone)
+        column="main",                        # "main" (wide, left), "side" (right; below on a phone)
+                                              # or "top" (full width, first under the header)
         permission="billing.view_invoice",    # optional: shown only to users with this permission
     ))
     register_badge("credit_hold", lambda request, customer: [Badge("On credit hold", "danger")] if ... else [])
@@ -37,7 +38,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-COLUMNS = ("main", "side")
+COLUMNS = ("top", "main", "side")
 
 
 @dataclass(frozen=True)
@@ -136,13 +137,39 @@ def unregister_deal_panel(key: str) -> None:
     _deal_panels.pop(key, None)
 
 
-def shown_deal_panels(request, opportunity) -> dict[str, list[ShownPanel]]:
-    """The panels this person sees on this deal's page, by column, in order."""
+def shown_in(registry: dict[str, Panel], request, record) -> dict[str, list[ShownPanel]]:
+    """The panels of `registry` this person sees on `record`'s page, by column, in order
+    (the deal's and the quote's pages here; billing's invoice page uses it too)."""
     columns: dict[str, list[ShownPanel]] = {column: [] for column in COLUMNS}
-    for panel in sorted(_deal_panels.values(), key=lambda panel: (panel.order, panel.key)):
+    for panel in sorted(registry.values(), key=lambda panel: (panel.order, panel.key)):
         if panel.permission and not request.user.has_perm(panel.permission):
             continue
-        context = panel.context(request, opportunity)
+        context = panel.context(request, record)
         if context is not None:
             columns[panel.column].append(ShownPanel(panel, context))
     return columns
+
+
+def shown_deal_panels(request, opportunity) -> dict[str, list[ShownPanel]]:
+    """The panels this person sees on this deal's page, by column, in order ("top"
+    panels come first under the header: receivables' payment-risk card)."""
+    return shown_in(_deal_panels, request, opportunity)
+
+
+# --- quote panels (issue 10) --------------------------------------------------------------
+# The quote's page takes panels the same way (receivables: the payment-risk card, "top").
+
+_quote_panels: dict[str, Panel] = {}
+
+
+def register_quote_panel(panel: Panel) -> None:
+    """Add a panel to the quote page (again with the same key replaces it)."""
+    _quote_panels[panel.key] = panel
+
+
+def unregister_quote_panel(key: str) -> None:
+    _quote_panels.pop(key, None)
+
+
+def shown_quote_panels(request, quote) -> dict[str, list[ShownPanel]]:
+    return shown_in(_quote_panels, request, quote)

@@ -47,3 +47,50 @@ class ReceivablesConfig(AppConfig):
         )
         # An invoice issued, credited or voided changes how its customer pays.
         register_ledger_hook(lambda invoice: ledger_changed(invoice.customer_id))
+
+        # --- credit control (holds, the payment-risk card, the 360's receivables panel) ---
+        from accounts.roles import SALES_MANAGER
+        from billing.panels import register_invoice_panel
+        from billing.services import register_issue_check
+        from crm import panels as crm_panels
+        from crm.models import Opportunity
+        from crm.opportunities import register_win_check
+
+        from . import credit
+        from . import panels as receivables_panels
+
+        feed.register_event("credit_hold.set", "Put the customer on credit hold until {until}: {reason}")
+        feed.register_event("credit_hold.released", "Released the credit hold ({reason})")
+        feed.register_event(
+            "credit_hold.passed", "Let through the credit hold once to {action}, approved by {approver}"
+        )
+        for key, label, model, description in (
+            (
+                credit.WIN_APPROVAL,
+                "Win a deal despite the credit hold",
+                Opportunity,
+                "The customer is on credit hold: a sales or finance manager's yes lets this deal be won once.",
+            ),
+            (
+                credit.ISSUE_APPROVAL,
+                "Issue an invoice despite the credit hold",
+                Invoice,
+                "The customer is on credit hold: a sales or finance manager's yes lets this invoice be issued once.",
+            ),
+        ):
+            feed.register_approval_kind(
+                feed.ApprovalKind(
+                    key=key,
+                    label=label,
+                    model=model,
+                    approver_groups=(SALES_MANAGER, FINANCE_MANAGER),
+                    description=description,
+                )
+            )
+        register_win_check(credit.check_win)
+        register_issue_check(credit.check_issue)
+        crm_panels.register_panel(receivables_panels.CUSTOMER_PANEL)
+        crm_panels.register_badge("credit_hold", receivables_panels.credit_hold_badges)
+        crm_panels.register_deal_panel(receivables_panels.DEAL_PANEL)
+        crm_panels.register_quote_panel(receivables_panels.QUOTE_PANEL)
+        register_invoice_panel(receivables_panels.INVOICE_PANEL)

@@ -264,3 +264,20 @@ class Standing(models.Model):
 
     def __str__(self):
         return f"Standing of {self.customer}"
+
+
+class CreditRelease(models.Model):
+    """An approval that let one win or one issue through a credit hold. Recorded in the
+    transaction that used it: the unique approval makes "once" hold even under a race."""
+
+    approval = models.OneToOneField(
+        "collaboration.ApprovalRequest", on_delete=models.PROTECT, related_name="credit_release"
+    )
+    consumed_at = models.DateTimeField(auto_now_add=True)
+    consumed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-consumed_at", "-id"]
+
+    def __str__(self):
+        return f"Credit hold passed once with approval {self.approval_id}"

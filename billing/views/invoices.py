@@ -49,6 +49,7 @@ from ..forms import (
     InvoiceVoidForm,
 )
 from ..models import CreditNote, CreditNoteLine, Invoice
+from ..panels import shown_invoice_panels
 from ..permissions import (
     can_create_invoice,
     can_credit,
@@ -285,6 +286,8 @@ def detail_context(request, invoice: Invoice, *, send_form=None, void_form=None,
         "may_void": (can_void(user) and is_open and invoice.amount_paid == 0 and invoice.amount_credited == 0),
         "may_credit": can_credit(user) and is_open,
         "may_edit": can_edit_draft(user, invoice),
+        # Panels of the apps above billing (receivables: the credit hold on a draft).
+        "invoice_panels": shown_invoice_panels(request, invoice),
     }
     if context["may_send"]:
         context["send_form"] = send_form or InvoiceSendForm(initial={"to": services.default_recipient(invoice)})

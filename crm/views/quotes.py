@@ -18,6 +18,7 @@ from core.document_views import pdf_response
 from .. import quotes
 from ..forms import QuoteForm, QuoteSendForm
 from ..models import Opportunity, Quote
+from ..panels import shown_quote_panels
 from ..permissions import can_quote
 
 DETAIL_TEMPLATE = "crm/quote_detail.html"
@@ -90,6 +91,8 @@ def detail_context(request, quote: Quote, *, send_form=None, edit_form=None) -> 
             customer=quote.customer,
             initial={"valid_until": quote.valid_until, "contact": quote.contact_id, "notes": quote.notes},
         ),
+        # Panels of the apps above crm (receivables' payment-risk card), crm.panels.register_quote_panel.
+        "quote_panels": shown_quote_panels(request, quote),
     }
 
 

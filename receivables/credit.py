@@ -1,0 +1,477 @@
+"""Credit control: how much a customer owes or is about to owe (exposure), how much of
+its credit limit is left, and whether it is on credit hold — computed live on read,
+never by a nightly job.
+
+- exposure = open AR (the balance due of its open invoices)
+           + won but not invoiced (each won deal's amount less what is invoiced of it,
+             billing.services.invoiced_net, never below nothing)
+           − unapplied credit (posted payments not allocated yet).
+  Only the customer's own currency counts: there are no exchange rates to add others.
+- An automatic hold: exposure above the credit limit (no limit, no such hold), or more
+  than HOLD_OVERDUE_AMOUNT overdue by more than HOLD_OVERDUE_DAYS (settings.RECEIVABLES:
+  amounts, not invoice counts). A manual hold: a CreditHold set by a finance manager,
+  with a reason and maybe an end date (`until`, inclusive), until released.
+- On hold, winning a deal or issuing an invoice needs an approval of a sales or finance
+  manager on that deal or invoice (collaboration approvals). One approved request lets
+  one win or one issue through; a CreditRelease records that it was used.
+
+Everything a page shows is read in one query (one row of scalar subqueries on the
+customer), so the customer 360, the deal and the quote pages pay one query for it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, JSONObject
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+import collaboration
+from accounts.models import User
+from billing.models import CreditNote, Invoice
+from collaboration.models import ApprovalRequest
+from collaboration.registry import content_type_of
+from core.formats import format_date
+from core.money import format_amount, round_money
+from crm.models import Customer, Opportunity
+
+from .models import ZERO, CreditHold, CreditRelease, Payment
+from .permissions import can_set_holds
+
+__all__ = [
+    "ISSUE_APPROVAL",
+    "WIN_APPROVAL",
+    "CreditError",
+    "CreditStatus",
+    "ReceivablesFigures",
+    "check_issue",
+    "check_win",
+    "credit_status",
+    "hold_gate",
+    "receivables_figures",
+    "release_hold",
+    "set_hold",
+]
+
+WIN_APPROVAL = "receivables.credit_hold_win"
+ISSUE_APPROVAL = "receivables.credit_hold_issue"
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+class CreditError(ValidationError):
+    """A hold that is released already, a second manual hold…: a message on pages, a 409 in the API."""
+
+
+@dataclass(frozen=True)
+class ManualHold:
+    pk: int
+    reason: str
+    until: date | None
+    set_at: object
+    set_by: str
+
+
+@dataclass(frozen=True)
+class CreditStatus:
+    """A customer's credit on a day, in its currency (limit None: no limit set)."""
+
+    currency: str
+    exposure: Decimal
+    limit: Decimal | None
+    left: Decimal | None
+    on_hold: bool
+    reasons: tuple[str, ...] = ()
+    open_ar: Decimal = ZERO
+    overdue: Decimal = ZERO
+    overdue_long: Decimal = ZERO  # overdue by more than HOLD_OVERDUE_DAYS
+    won_not_invoiced: Decimal = ZERO
+    unapplied: Decimal = ZERO
+    manual_hold: ManualHold | None = None
+
+    @property
+    def used_percent(self) -> int | None:
+        """Exposure as a share of the limit, for the bar (capped at 100)."""
+        if not self.limit:
+            return None
+        return max(0, min(100, int(self.exposure * 100 / self.limit)))
+
+
+@dataclass(frozen=True)
+class ReceivablesFigures:
+    """What the risk card and the 360's receivables panel show: credit, aging, behaviour."""
+
+    credit: CreditStatus
+    aging: list[dict] = field(default_factory=list)  # [{"label", "amount", "percent", "overdue"}]
+    avg_days_late: Decimal | None = None
+    avg_days_to_pay: Decimal | None = None
+    late_share: Decimal | None = None
+    dso: Decimal | None = None
+    trend: list = field(default_factory=list)
+
+    @property
+    def dso_trend(self) -> str | None:
+        """ "rising", "falling" or "steady" from the cached trend (oldest month first), if known."""
+        values = []
+        for point in self.trend or []:
+            value = point.get("dso") if isinstance(point, dict) else point
+            if isinstance(value, int | float | str | Decimal):
+                try:
+                    values.append(Decimal(str(value)))
+                except ArithmeticError:
+                    continue
+        if len(values) < 2:
+            return None
+        change = values[-1] - values[0]
+        return "rising" if change > 2 else "falling" if change < -2 else "steady"
+
+    @property
+    def verdict(self) -> str:
+        """ "Pays ~18 days late; 4,200.00 overdue; 1,300.00 of credit left"."""
+        credit = self.credit
+        if self.avg_days_late is None:
+            pays = "no payment history yet"
+        elif self.avg_days_late <= 0:
+            pays = "pays on time"
+        else:
+            pays = f"pays ~{self.avg_days_late.quantize(Decimal('1'))} days late"
+        overdue = f"{format_amount(credit.overdue)} overdue" if credit.overdue > 0 else "nothing overdue"
+        if credit.left is None:
+            left = "no credit limit"
+        elif credit.left >= 0:
+            left = f"{format_amount(credit.left)} of credit left"
+        else:
+            left = f"{format_amount(-credit.left)} over the credit limit"
+        text = "; ".join([pays, overdue, left])
+        return text[0].upper() + text[1:]
+
+
+def _settings():
+    conf = settings.RECEIVABLES
+    return int(conf["HOLD_OVERDUE_DAYS"]), Decimal(str(conf["HOLD_OVERDUE_AMOUNT"])), conf["AGING_BUCKETS"]
+
+
+def _total(queryset, expression) -> Coalesce:
+    """The sum of `expression` over `queryset` (correlated to the customer) as a scalar subquery."""
+    rows = queryset.order_by().values("customer").annotate(total=Sum(expression)).values("total")[:1]
+    return Coalesce(Subquery(rows, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def _won_not_invoiced() -> Coalesce:
+    """Σ over the customer's won deals of max(amount − invoiced net, 0), as invoiced_net counts."""
+    not_void = Invoice.objects.filter(opportunity=OuterRef("pk")).exclude(status=Invoice.Status.VOID)
+    billed = not_void.order_by().values("opportunity").annotate(total=Sum("subtotal")).values("total")[:1]
+    credited = (
+        CreditNote.objects.filter(invoice__opportunity=OuterRef("pk"))
+        .exclude(invoice__status=Invoice.Status.VOID)
+        .order_by()
+        .values("invoice__opportunity")
+        .annotate(total=Sum("subtotal"))
+        .values("total")[:1]
+    )
+    left = Greatest(
+        F("amount")
+        - Coalesce(Subquery(billed, output_field=MONEY), Value(ZERO), output_field=MONEY)
+        + Coalesce(Subquery(credited, output_field=MONEY), Value(ZERO), output_field=MONEY),
+        Value(ZERO),
+        output_field=MONEY,
+    )
+    deals = Opportunity.objects.won().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
+    return _total(deals.annotate(left=left), "left")
+
+
+def _active_holds(on: date):
+    return CreditHold.objects.filter(released_at__isnull=True).filter(Q(until__isnull=True) | Q(until__gte=on))
+
+
+def _bucket_bounds(buckets) -> list[tuple[str, int | None, int | None]]:
+    """[(label, more than this many days past due, at most this many)]: (Current, None, 0) …"""
+    bounds, lower = [], None
+    for upper, label in buckets:
+        bounds.append((label, lower, upper))
+        lower = upper
+    return bounds
+
+
+def _read(customer: Customer, on: date, *, aging: bool) -> tuple[dict, list]:
+    hold_days, _, buckets = _settings()
+    open_invoices = Invoice.objects.open().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
+    figures = {
+        "open_ar": _total(open_invoices, "balance_due"),
+        "overdue": _total(open_invoices.filter(due_date__lt=on), "balance_due"),
+        "overdue_long": _total(open_invoices.filter(due_date__lt=on - timedelta(days=hold_days)), "balance_due"),
+        "won_left": _won_not_invoiced(),
+        "unapplied": _total(
+            Payment.objects.with_credit().filter(customer=OuterRef("pk"), currency=OuterRef("currency")), "unapplied"
+        ),
+        "hold": Subquery(
+            _active_holds(on)
+            .filter(customer=OuterRef("pk"))
+            .order_by("-set_at")
+            .values(
+                json=JSONObject(
+                    pk="pk",
+                    reason="reason",
+                    until="until",
+                    set_at="set_at",
+                    first_name="set_by__first_name",
+                    last_name="set_by__last_name",
+                    username="set_by__username",
+                )
+            )[:1]
+        ),
+    }
+    bounds = _bucket_bounds(buckets) if aging else []
+    for n, (_, lower, upper) in enumerate(bounds):
+        # Days past due d = on − due_date; the bucket holds lower < d ≤ upper.
+        within = open_invoices
+        if lower is not None:
+            within = within.filter(due_date__lt=on - timedelta(days=lower))
+        if upper is not None:
+            within = within.filter(due_date__gte=on - timedelta(days=upper))
+        figures[f"bucket_{n}"] = _total(within, "balance_due")
+    behaviour = [f"standing__{name}" for name in ("avg_days_late", "avg_days_to_pay", "late_share", "dso", "trend")]
+    row = Customer.objects.filter(pk=customer.pk).annotate(**figures).values("credit_limit", *figures, *behaviour).get()
+    return row, bounds
+
+
+def _hold(value) -> ManualHold | None:
+    if not value:
+        return None
+    until = value.get("until")
+    set_at = value.get("set_at")
+    return ManualHold(
+        pk=int(value["pk"]),
+        reason=value.get("reason") or "",
+        until=parse_date(until) if isinstance(until, str) else until,
+        set_at=parse_datetime(set_at) if isinstance(set_at, str) else set_at,
+        set_by=User.display_name(
+            value.get("first_name") or "", value.get("last_name") or "", value.get("username") or ""
+        )
+        or "someone no longer here",
+    )
+
+
+def _money(value) -> Decimal:
+    return round_money(Decimal(str(value or 0)))  # SQLite sums decimals as floats
+
+
+def _status(customer: Customer, row: dict, on: date) -> CreditStatus:
+    hold_days, hold_amount, _ = _settings()
+    currency = customer.currency
+    open_ar, overdue, overdue_long = _money(row["open_ar"]), _money(row["overdue"]), _money(row["overdue_long"])
+    won_left, unapplied = _money(row["won_left"]), _money(row["unapplied"])
+    exposure = open_ar + won_left - unapplied
+    limit = row["credit_limit"]
+    left = None if limit is None else limit - exposure
+    manual = _hold(row["hold"])
+    reasons = []
+    if left is not None and left < 0:
+        reasons.append(
+            f"exposure of {format_amount(exposure)} {currency} is over the credit limit of {format_amount(limit)} {currency}"
+        )
+    if overdue_long > hold_amount:
+        reasons.append(
+            f"{format_amount(overdue_long)} {currency} is overdue by more than {hold_days} days "
+            f"(the threshold is {format_amount(hold_amount)})"
+        )
+    if manual:
+        until = f" until {format_date(manual.until)}" if manual.until else ""
+        reasons.append(f"held by {manual.set_by}{until}: {manual.reason}")
+    return CreditStatus(
+        currency=currency,
+        exposure=exposure,
+        limit=limit,
+        left=left,
+        on_hold=bool(reasons),
+        reasons=tuple(reasons),
+        open_ar=open_ar,
+        overdue=overdue,
+        overdue_long=overdue_long,
+        won_not_invoiced=won_left,
+        unapplied=unapplied,
+        manual_hold=manual,
+    )
+
+
+def credit_status(customer: Customer, on: date | None = None) -> CreditStatus:
+    """The customer's exposure, limit, credit left and holds on `on` (today): one query."""
+    on = on or timezone.localdate()
+    row, _ = _read(customer, on, aging=False)
+    return _status(customer, row, on)
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def receivables_figures(customer: Customer, on: date | None = None) -> ReceivablesFigures:
+    """Credit, aging of the open invoices by days past due, and the cached payment
+    behaviour (receivables.models.Standing): one query."""
+    on = on or timezone.localdate()
+    row, bounds = _read(customer, on, aging=True)
+    credit = _status(customer, row, on)
+    amounts = [_money(row[f"bucket_{n}"]) for n in range(len(bounds))]
+    total = sum(amounts, ZERO)
+    aging, offset = [], Decimal("0")
+    for n, ((label, lower, _), amount) in enumerate(zip(bounds, amounts, strict=True)):
+        share = (amount * 100 / total).quantize(Decimal("0.01")) if total > 0 else Decimal("0")
+        # `offset` and `share` place the bucket's segment in the aging bar (an SVG: no inline styles).
+        aging.append(
+            {
+                "label": label,
+                "amount": amount,
+                "share": share,
+                "offset": offset,
+                "overdue": lower is not None,
+                "index": n,
+            }
+        )
+        offset += share
+    return ReceivablesFigures(
+        credit=credit,
+        aging=aging,
+        avg_days_late=_decimal(row["standing__avg_days_late"]),
+        avg_days_to_pay=_decimal(row["standing__avg_days_to_pay"]),
+        late_share=_decimal(row["standing__late_share"]),
+        dso=_decimal(row["standing__dso"]),
+        trend=row["standing__trend"] or [],
+    )
+
+
+# --- Manual holds ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_hold(*, customer: Customer, by, reason: str, until: date | None = None) -> CreditHold:
+    """Put the customer on a manual credit hold (finance managers), until `until`
+    (inclusive) or until released. A lapsed hold still open is closed first."""
+    if not can_set_holds(by):
+        raise PermissionDenied("Only finance managers set credit holds.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the customer is on hold."})
+    today = timezone.localdate()
+    if until is not None and until < today:
+        raise ValidationError({"until": "The hold would be over already: choose today or a later day."})
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    current = CreditHold.objects.select_for_update().filter(customer=customer, released_at__isnull=True).first()
+    if current is not None:
+        if current.until is None or current.until >= today:
+            raise CreditError(f"{customer.name} is on a manual credit hold already: release it first.", code="held")
+        current.released_at = timezone.now()
+        current.save(update_fields=["released_at"])
+    hold = CreditHold(customer=customer, reason=reason[:200], until=until, set_by=by)
+    hold.full_clean(exclude=["customer"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            hold.save()
+    except IntegrityError:
+        raise CreditError(f"{customer.name} is on a manual credit hold already.", code="held") from None
+    collaboration.publish(
+        hold,
+        "credit_hold.set",
+        actor=by,
+        data={"reason": hold.reason, "until": until.isoformat() if until else "released"},
+    )
+    return hold
+
+
+@transaction.atomic
+def release_hold(*, hold: CreditHold, by) -> CreditHold:
+    """Lift a manual credit hold (finance managers); the record stays."""
+    if not can_set_holds(by):
+        raise PermissionDenied("Only finance managers release credit holds.")
+    hold = CreditHold.objects.select_for_update().select_related("customer").get(pk=hold.pk)
+    if hold.released_at is not None:
+        raise CreditError("This credit hold was released already.", code="released")
+    hold.released_at = timezone.now()
+    hold.released_by = by
+    hold.save(update_fields=["released_at", "released_by"])
+    collaboration.publish(hold, "credit_hold.released", actor=by, data={"reason": hold.reason})
+    return hold
+
+
+# --- The gate: winning a deal or issuing an invoice on hold -------------------------------
+
+
+@dataclass(frozen=True)
+class HoldGate:
+    """What the deal or invoice page says before anyone tries: on hold, and the approval's state."""
+
+    status: CreditStatus
+    kind: str
+    pending: ApprovalRequest | None = None
+    approved: ApprovalRequest | None = None
+
+
+def _approvals(target, kind: str):
+    return ApprovalRequest.objects.filter(kind=kind, target_type=content_type_of(target), target_id=target.pk)
+
+
+def _unused(target, kind: str):
+    """Approved requests on `target` that have not let anything through yet, oldest first."""
+    return (
+        _approvals(target, kind)
+        .filter(status=ApprovalRequest.Status.APPROVED)
+        .exclude(pk__in=CreditRelease.objects.values("approval_id"))
+        .order_by("pk")
+    )
+
+
+def hold_gate(target, customer: Customer, kind: str, status: CreditStatus | None = None) -> HoldGate | None:
+    """None unless the customer is on hold; else what is asked or approved on `target`."""
+    status = status or credit_status(customer)
+    if not status.on_hold:
+        return None
+    latest = list(
+        _approvals(target, kind)
+        .filter(Q(status=ApprovalRequest.Status.PENDING) | Q(pk__in=_unused(target, kind).values("pk")))
+        .select_related("requested_by", "decided_by")
+        .order_by("-pk")[:2]
+    )
+    pending = next((a for a in latest if a.is_pending), None)
+    approved = next((a for a in latest if a.status == ApprovalRequest.Status.APPROVED), None)
+    return HoldGate(status=status, kind=kind, pending=pending, approved=approved)
+
+
+def _let_through(target, customer: Customer, kind: str, by, action: str) -> None:
+    """Refuse `action` on a customer on hold unless an unused approval on `target` lets it
+    through; that approval is then used up (in the caller's transaction)."""
+    status = credit_status(customer)
+    if not status.on_hold:
+        return
+    approval = _unused(target, kind).select_for_update().first()
+    if approval is None:
+        raise ValidationError(
+            f"{customer.name} is on credit hold ({'; '.join(status.reasons)}). To {action}, ask a sales or "
+            "finance manager for approval (“Ask for approval” on this page); an approval lets it through once.",
+            code="credit_hold",
+        )
+    try:
+        with transaction.atomic():
+            CreditRelease.objects.create(approval=approval, consumed_by=by)
+    except IntegrityError:
+        raise ValidationError("That approval was just used by someone else: ask for a new one.") from None
+    collaboration.publish(
+        target,
+        "credit_hold.passed",
+        actor=by,
+        data={"action": action, "approver": str(approval.decided_by) if approval.decided_by_id else ""},
+    )
+
+
+def check_win(opportunity: Opportunity, *, by) -> None:
+    """crm.opportunities' win check (registered in receivables.apps)."""
+    customer = Customer.objects.get(pk=opportunity.customer_id)
+    _let_through(opportunity, customer, WIN_APPROVAL, by, "win this deal")
+
+
+def check_issue(invoice: Invoice, *, by) -> None:
+    """billing.services' issue check (registered in receivables.apps)."""
+    customer = Customer.objects.get(pk=invoice.customer_id)
+    _let_through(invoice, customer, ISSUE_APPROVAL, by, "issue this invoice")
