@@ -197,7 +197,14 @@ def _bucket_bounds(buckets) -> list[tuple[str, int | None, int | None]]:
     return bounds
 
 
-def _read(customer: Customer, on: date, *, aging: bool) -> tuple[dict, list]:
+PREFIX = "receivables_"  # the figures' names as annotations on a Customer
+BEHAVIOUR = ("avg_days_late", "avg_days_to_pay", "late_share", "dso", "trend")
+
+
+def figure_annotations(on: date, *, aging: bool = True) -> dict:
+    """The figures as annotations of a Customer queryset (scalar subqueries and the
+    Standing's cached behaviour): one row per customer, so they ride on whichever
+    query reads the customer (crm.panels.register_customer_annotations: the 360)."""
     hold_days, _, buckets = _settings()
     open_invoices = Invoice.objects.open().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
     figures = {
@@ -225,18 +232,29 @@ def _read(customer: Customer, on: date, *, aging: bool) -> tuple[dict, list]:
             )[:1]
         ),
     }
-    bounds = _bucket_bounds(buckets) if aging else []
-    for n, (_, lower, upper) in enumerate(bounds):
-        # Days past due d = on − due_date; the bucket holds lower < d ≤ upper.
-        within = open_invoices
-        if lower is not None:
-            within = within.filter(due_date__lt=on - timedelta(days=lower))
-        if upper is not None:
-            within = within.filter(due_date__gte=on - timedelta(days=upper))
-        figures[f"bucket_{n}"] = _total(within, "balance_due")
-    behaviour = [f"standing__{name}" for name in ("avg_days_late", "avg_days_to_pay", "late_share", "dso", "trend")]
-    row = Customer.objects.filter(pk=customer.pk).annotate(**figures).values("credit_limit", *figures, *behaviour).get()
-    return row, bounds
+    if aging:
+        for n, (_, lower, upper) in enumerate(_bucket_bounds(buckets)):
+            # Days past due d = on − due_date; the bucket holds lower < d ≤ upper.
+            within = open_invoices
+            if lower is not None:
+                within = within.filter(due_date__lt=on - timedelta(days=lower))
+            if upper is not None:
+                within = within.filter(due_date__gte=on - timedelta(days=upper))
+            figures[f"bucket_{n}"] = _total(within, "balance_due")
+    for name in BEHAVIOUR:
+        figures[name] = F(f"standing__{name}")
+    return {PREFIX + name: expression for name, expression in figures.items()}
+
+
+def _read(customer: Customer, on: date, *, aging: bool) -> dict:
+    """The figures of `customer`: those annotated on it already (today's), else one query."""
+    annotations = figure_annotations(on, aging=aging)
+    if on == timezone.localdate() and all(hasattr(customer, name) for name in annotations):
+        row = {name: getattr(customer, name) for name in annotations}
+        row["credit_limit"] = customer.credit_limit
+    else:
+        row = Customer.objects.filter(pk=customer.pk).annotate(**annotations).values("credit_limit", *annotations).get()
+    return {name.removeprefix(PREFIX): value for name, value in row.items()}
 
 
 def _hold(value) -> ManualHold | None:
@@ -301,8 +319,7 @@ def _status(customer: Customer, row: dict, on: date) -> CreditStatus:
 def credit_status(customer: Customer, on: date | None = None) -> CreditStatus:
     """The customer's exposure, limit, credit left and holds on `on` (today): one query."""
     on = on or timezone.localdate()
-    row, _ = _read(customer, on, aging=False)
-    return _status(customer, row, on)
+    return _status(customer, _read(customer, on, aging=False), on)
 
 
 def _decimal(value) -> Decimal | None:
@@ -313,7 +330,8 @@ def receivables_figures(customer: Customer, on: date | None = None) -> Receivabl
     """Credit, aging of the open invoices by days past due, and the cached payment
     behaviour (receivables.models.Standing): one query."""
     on = on or timezone.localdate()
-    row, bounds = _read(customer, on, aging=True)
+    row = _read(customer, on, aging=True)
+    bounds = _bucket_bounds(_settings()[2])
     credit = _status(customer, row, on)
     amounts = [_money(row[f"bucket_{n}"]) for n in range(len(bounds))]
     total = sum(amounts, ZERO)
@@ -335,11 +353,11 @@ def receivables_figures(customer: Customer, on: date | None = None) -> Receivabl
     return ReceivablesFigures(
         credit=credit,
         aging=aging,
-        avg_days_late=_decimal(row["standing__avg_days_late"]),
-        avg_days_to_pay=_decimal(row["standing__avg_days_to_pay"]),
-        late_share=_decimal(row["standing__late_share"]),
-        dso=_decimal(row["standing__dso"]),
-        trend=row["standing__trend"] or [],
+        avg_days_late=_decimal(row["avg_days_late"]),
+        avg_days_to_pay=_decimal(row["avg_days_to_pay"]),
+        late_share=_decimal(row["late_share"]),
+        dso=_decimal(row["dso"]),
+        trend=row["trend"] or [],
     )
 
 
