@@ -63,6 +63,6 @@ router.register("aging", AgingViewSet, basename="aging")
 from receivables.api.credit import CreditHoldViewSet, CustomerCreditViewSet  # noqa: E402
 
 router.register("credit-holds", CreditHoldViewSet, basename="credit-hold")
-# GET /customers/{id}/credit/: receivables', so that crm never imports receivables.
-router.register(r"customers/(?P<pk>[^/.]+)/credit", CustomerCreditViewSet, basename="customer-credit")
+# GET /customers/{id}/credit/: receivables' (only that action on the prefix), so that crm never imports receivables.
+router.register("customers", CustomerCreditViewSet, basename="customer-credit")
 urlpatterns = router.urls

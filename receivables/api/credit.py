@@ -7,7 +7,13 @@ reason, bad input a 400, a second manual hold or a release of a released hold a 
 """
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -103,21 +109,10 @@ def credit_status_data(customer: Customer, figures: credit.ReceivablesFigures) -
     }
 
 
-CUSTOMER_ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The customer's id.")
-
-
 @extend_schema(tags=["credit"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="A customer's credit status",
-        description="Exposure, limit, credit left and whether the customer is on credit hold (and why), "
-        "computed now. Sales reps read their own customers'.",
-        parameters=[CUSTOMER_ID],
-        responses={200: CreditStatusSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
-    )
-)
 class CustomerCreditViewSet(viewsets.GenericViewSet):
-    """`GET /customers/{id}/credit/`."""
+    """`GET /customers/{id}/credit/`: registered on the "customers" prefix with only this
+    action, so that crm never imports receivables."""
 
     queryset = Customer.objects.all()
     serializer_class = CreditStatusSerializer
@@ -125,7 +120,14 @@ class CustomerCreditViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
 
-    def list(self, request, pk=None):
+    @extend_schema(
+        summary="A customer's credit status",
+        description="Exposure, limit, credit left and whether the customer is on credit hold (and why), "
+        "computed now. Sales reps read their own customers'; a customer whose standing you may not see is a 404.",
+        responses={200: CreditStatusSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], url_path="credit")
+    def credit(self, request, pk=None):
         customer = Customer.objects.visible_to(request.user).filter(pk=_id_or_none(pk)).first()
         if customer is None or not can_view_standing(request.user, customer):
             raise exceptions.NotFound()
@@ -150,8 +152,13 @@ class CreditHoldSerializer(serializers.ModelSerializer):
         return hold.released_at is None and (hold.until is None or hold.until >= self.context["today"])
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class CustomerIdField(VisibleCustomerField):
+    """A customer by id (the schema says integer: this serializer has no model to read it from)."""
+
+
 class CreditHoldCreateSerializer(StrictJSONTypesMixin, serializers.Serializer):
-    customer = VisibleCustomerField()
+    customer = CustomerIdField()
     reason = serializers.CharField(max_length=200)
     until = serializers.DateField(
         required=False, allow_null=True, help_text="Inclusive; leave out to hold until released."
