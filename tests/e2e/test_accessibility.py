@@ -41,8 +41,9 @@ from crm.permissions import (
     can_edit_lead,
     can_edit_opportunity,
 )
+from receivables import credit as receivables_credit
 from receivables import services as receivables
-from receivables.permissions import can_view_payments
+from receivables.permissions import can_set_holds, can_view_payments
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -112,6 +113,10 @@ def may_view_receivables(user, world) -> bool:
     return can_view_payments(user)
 
 
+def may_set_holds(user, world) -> bool:
+    return user.is_authenticated and can_set_holds(user)
+
+
 def anonymous(user, world) -> bool:
     return not user.is_authenticated
 
@@ -161,6 +166,11 @@ def open_column_chooser(page, width):
 def open_filters(page, width):
     page.get_by_role("button", name="Filters").click()
     expect(page.get_by_label("Owner")).to_be_visible()
+
+
+def open_the_hold_form(page, width):
+    page.locator("#set-hold").click()
+    expect(page.locator("#id_hold_reason")).to_be_visible()
 
 
 def type_in_the_country_list(page, width):
@@ -314,6 +324,11 @@ PAGES = [
     Page("aging as of a past day", "/receivables/aging/?as_of=2026-03-31", may_view_receivables),
     Page("aging, unreadable date", "/receivables/aging/?as_of=someday", may_view_receivables),
     Page("aging, a bucket's invoices", "/receivables/aging/invoices/?bucket=current", may_view_receivables),
+    # Credit control (issue 10): a customer on credit hold, its held deal and draft, the hold form.
+    Page("customer on credit hold", "/customers/{held_customer}/", may_view_customers),
+    Page("deal of a customer on credit hold", "/deals/{held_deal}/", may_view_customers),
+    Page("draft invoice of a customer on credit hold", "/invoices/{held_draft}/", may_view_customers),
+    Page("credit hold form open", "/customers/{customer}/", may_set_holds, open_the_hold_form),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
@@ -389,6 +404,18 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
     receivables.record_payment(
         customer=customer, by=clerk, data={"received_on": date(2026, 3, 20), "amount": "700.00", "method": "cheque"}
     )
+    # Credit control: a customer of the rep's on manual hold, with an open deal and a draft.
+    held_customer = CustomerFactory(owner=rep, name="Initech AG")
+    held_draft = billing.create_invoice(
+        by=clerk, customer=held_customer, lines=[{"description": "Audit", "quantity": "1", "unit_price": "900.00"}]
+    )
+    held_deal = opportunities.create_opportunity(
+        by=rep,
+        customer=held_customer,
+        data={"name": "Initech audit", "expected_close_date": date(2027, 2, 28)},
+        lines=[{"description": "Audit", "quantity": "1", "unit_price": "900.00"}],
+    )
+    receivables_credit.set_hold(customer=held_customer, by=finance_manager, reason="Two cheques bounced")
     return SimpleNamespace(
         customer=customer,
         others_customer=others_customer,
@@ -403,6 +430,9 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
         draft=draft,
         plan=plan,
         run=run,
+        held_customer=held_customer,
+        held_deal=held_deal,
+        held_draft=held_draft,
     )
 
 
@@ -450,6 +480,9 @@ def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
                 draft=world.draft.pk,
                 plan=world.plan.pk,
                 run=world.run.pk,
+                held_customer=world.held_customer.pk,
+                held_deal=world.held_deal.pk,
+                held_draft=world.held_draft.pk,
             )
             response = page.goto(f"{base_url}{path}")
             assert response.status == row.status, f"{row.name}: {path} answered {response.status}"
