@@ -73,7 +73,8 @@ class InvoiceConflict(ValidationError):
 
 
 # Checks other apps add before an invoice may be issued (receivables: a customer on
-# credit hold needs an approval). Each is called as check(invoice, by=user) and raises
+# credit hold needs an approval). Each is called as check(invoice, by=user, on=day) —
+# `on` None today, a past day when history is recorded (the demo) — and raises
 # ValidationError or PermissionDenied to refuse; billing never imports them.
 ISSUE_CHECKS: list = []
 
@@ -381,7 +382,7 @@ def issue_invoice(
             f"{customer.name} cannot be invoiced yet: add its {', '.join(missing)} on the customer first."
         )
     for check in ISSUE_CHECKS:
-        check(invoice, by=by)
+        check(invoice, by=by, on=on)
     for line in lines:
         _tax_of(line)
     InvoiceLine.objects.bulk_update(lines, ["tax_name", "tax_percent", "tax_amount"])

@@ -320,7 +320,8 @@ def set_lines(
 # --- Stages --------------------------------------------------------------------------
 
 # Checks other apps add before a deal may be won (receivables: a customer on credit
-# hold needs an approval). Each is called as check(opportunity, by=user) and raises
+# hold needs an approval). Each is called as check(opportunity, by=user, on=day) — `on`
+# None today, a past day when history is recorded (the demo) — and raises
 # ValidationError or PermissionDenied to refuse; crm never imports them.
 WIN_CHECKS: list = []
 
@@ -360,7 +361,7 @@ def move_stage(
         if not opportunity.lines.exists():
             raise ValidationError({"stage": WON_NEEDS_LINES})
         for check in WIN_CHECKS:
-            check(opportunity, by=by)
+            check(opportunity, by=by, on=on)
     if stage.is_lost and not lost_reason:
         raise ValidationError({"lost_reason": LOST_NEEDS_REASON})
     with collaboration.tracking(opportunity, by=by):

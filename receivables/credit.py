@@ -40,6 +40,7 @@ from core.formats import format_date
 from core.money import format_amount, round_money
 from crm.models import Customer, Opportunity
 
+from . import aging as aging_report
 from .models import ZERO, CreditHold, CreditRelease, Payment
 from .permissions import can_set_holds
 
@@ -150,9 +151,9 @@ class ReceivablesFigures:
         return text[0].upper() + text[1:]
 
 
-def _settings():
+def _settings() -> tuple[int, Decimal]:
     conf = settings.RECEIVABLES
-    return int(conf["HOLD_OVERDUE_DAYS"]), Decimal(str(conf["HOLD_OVERDUE_AMOUNT"])), conf["AGING_BUCKETS"]
+    return int(conf["HOLD_OVERDUE_DAYS"]), Decimal(str(conf["HOLD_OVERDUE_AMOUNT"]))
 
 
 def _total(queryset, expression) -> Coalesce:
@@ -188,15 +189,6 @@ def _active_holds(on: date):
     return CreditHold.objects.filter(released_at__isnull=True).filter(Q(until__isnull=True) | Q(until__gte=on))
 
 
-def _bucket_bounds(buckets) -> list[tuple[str, int | None, int | None]]:
-    """[(label, more than this many days past due, at most this many)]: (Current, None, 0) …"""
-    bounds, lower = [], None
-    for upper, label in buckets:
-        bounds.append((label, lower, upper))
-        lower = upper
-    return bounds
-
-
 PREFIX = "receivables_"  # the figures' names as annotations on a Customer
 BEHAVIOUR = ("avg_days_late", "avg_days_to_pay", "late_share", "dso", "trend")
 
@@ -205,7 +197,7 @@ def figure_annotations(on: date, *, aging: bool = True) -> dict:
     """The figures as annotations of a Customer queryset (scalar subqueries and the
     Standing's cached behaviour): one row per customer, so they ride on whichever
     query reads the customer (crm.panels.register_customer_annotations: the 360)."""
-    hold_days, _, buckets = _settings()
+    hold_days, _ = _settings()
     open_invoices = Invoice.objects.open().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
     figures = {
         "open_ar": _total(open_invoices, "balance_due"),
@@ -233,14 +225,12 @@ def figure_annotations(on: date, *, aging: bool = True) -> dict:
         ),
     }
     if aging:
-        for n, (_, lower, upper) in enumerate(_bucket_bounds(buckets)):
-            # Days past due d = on − due_date; the bucket holds lower < d ≤ upper.
-            within = open_invoices
-            if lower is not None:
-                within = within.filter(due_date__lt=on - timedelta(days=lower))
-            if upper is not None:
-                within = within.filter(due_date__gte=on - timedelta(days=upper))
-            figures[f"bucket_{n}"] = _total(within, "balance_due")
+        # The aging report's buckets (receivables.aging): today's balances due are what
+        # customer_aging(customer) computes from the ledger as of today, read here in the
+        # same row so the 360 stays within its query budget (tests/receivables/test_credit.py
+        # checks that the two agree).
+        for n, bucket in enumerate(aging_report.buckets()):
+            figures[f"bucket_{n}"] = _total(open_invoices.filter(bucket.due_dates(on)), "balance_due")
     for name in BEHAVIOUR:
         figures[name] = F(f"standing__{name}")
     return {PREFIX + name: expression for name, expression in figures.items()}
@@ -279,7 +269,7 @@ def _money(value) -> Decimal:
 
 
 def _status(customer: Customer, row: dict, on: date) -> CreditStatus:
-    hold_days, hold_amount, _ = _settings()
+    hold_days, hold_amount = _settings()
     currency = customer.currency
     open_ar, overdue, overdue_long = _money(row["open_ar"]), _money(row["overdue"]), _money(row["overdue_long"])
     won_left, unapplied = _money(row["won_left"]), _money(row["unapplied"])
@@ -331,21 +321,22 @@ def receivables_figures(customer: Customer, on: date | None = None) -> Receivabl
     behaviour (receivables.models.Standing): one query."""
     on = on or timezone.localdate()
     row = _read(customer, on, aging=True)
-    bounds = _bucket_bounds(_settings()[2])
     credit = _status(customer, row, on)
-    amounts = [_money(row[f"bucket_{n}"]) for n in range(len(bounds))]
+    shown = aging_report.buckets()
+    amounts = [_money(row[f"bucket_{n}"]) for n in range(len(shown))]
     total = sum(amounts, ZERO)
     aging, offset = [], Decimal("0")
-    for n, ((label, lower, _), amount) in enumerate(zip(bounds, amounts, strict=True)):
+    for n, (bucket, amount) in enumerate(zip(shown, amounts, strict=True)):
         share = (amount * 100 / total).quantize(Decimal("0.01")) if total > 0 else Decimal("0")
         # `offset` and `share` place the bucket's segment in the aging bar (an SVG: no inline styles).
         aging.append(
             {
-                "label": label,
+                "key": bucket.key,
+                "label": bucket.label,
                 "amount": amount,
                 "share": share,
                 "offset": offset,
-                "overdue": lower is not None,
+                "overdue": bucket.low is not None,
                 "index": n,
             }
         )
@@ -483,13 +474,23 @@ def _let_through(target, customer: Customer, kind: str, by, action: str) -> None
     )
 
 
-def check_win(opportunity: Opportunity, *, by) -> None:
+def _is_history(on: date | None) -> bool:
+    """A win or an issue dated in the past records history (the demo, an import): the
+    hold is a decision about today's business, so it does not apply."""
+    return on is not None and on < timezone.localdate()
+
+
+def check_win(opportunity: Opportunity, *, by, on: date | None = None) -> None:
     """crm.opportunities' win check (registered in receivables.apps)."""
+    if _is_history(on):
+        return
     customer = Customer.objects.get(pk=opportunity.customer_id)
     _let_through(opportunity, customer, WIN_APPROVAL, by, "win this deal")
 
 
-def check_issue(invoice: Invoice, *, by) -> None:
+def check_issue(invoice: Invoice, *, by, on: date | None = None) -> None:
     """billing.services' issue check (registered in receivables.apps)."""
+    if _is_history(on):
+        return
     customer = Customer.objects.get(pk=invoice.customer_id)
     _let_through(invoice, customer, ISSUE_APPROVAL, by, "issue this invoice")

@@ -317,6 +317,25 @@ class TestWinOnHold:
             CreditRelease.objects.create(approval=approval)
 
 
+class TestHistory:
+    def test_a_win_or_an_issue_dated_in_the_past_is_history_and_not_held(self, clerk, customer, rep, finance_manager):
+        deal = open_deal(customer)
+        hold(customer, finance_manager)
+        yesterday = TODAY - timedelta(days=1)
+        deals.win(opportunity=deal, by=rep, on=yesterday)  # the demo records its past like this
+        draft = billing.create_invoice(
+            by=clerk, customer=customer, lines=[{"description": "Work", "quantity": "1", "unit_price": "10"}]
+        )
+        billing.issue_invoice(invoice=draft, by=clerk, on=yesterday, render=False)
+        assert not CreditRelease.objects.exists()
+
+    def test_dated_today_it_is_held(self, customer, rep, finance_manager):
+        deal = open_deal(customer)
+        hold(customer, finance_manager)
+        with pytest.raises(ValidationError):
+            deals.win(opportunity=deal, by=rep, on=TODAY)
+
+
 class TestIssueOnHold:
     @pytest.fixture
     def draft(self, clerk, customer):
@@ -371,6 +390,21 @@ class TestFigures:
         ]
         assert sum(b["amount"] for b in figures.aging) == figures.credit.open_ar
         assert figures.credit.overdue == D("1400.00")
+
+    def test_the_buckets_agree_with_the_aging_report_as_of_today(self, clerk, customer, issue):
+        from receivables.aging import customer_aging
+
+        for days_ago, net in ((0, "100.00"), (40, "200.00"), (75, "300.00"), (100, "400.00"), (400, "500.00")):
+            issue(net, on=TODAY - timedelta(days=days_ago), days=30)
+        services.record_payment(
+            customer=customer, by=clerk, data={"received_on": TODAY, "amount": "650.00", "method": "cash"}
+        )
+        (report,) = customer_aging(customer)
+        figures = credit.receivables_figures(customer)
+        assert {b["key"]: b["amount"] for b in figures.aging} == {
+            key: value for key, value in report.items() if key not in ("currency", "total")
+        } | {}
+        assert figures.credit.open_ar == report["total"]
 
     def test_a_due_date_of_today_is_current_and_yesterday_is_overdue(self, customer, issue):
         issue("10.00", on=TODAY, days=0)
