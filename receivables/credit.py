@@ -115,20 +115,22 @@ class ReceivablesFigures:
     trend: list = field(default_factory=list)
 
     @property
-    def dso_trend(self) -> str | None:
-        """ "rising", "falling" or "steady" from the cached trend (oldest month first), if known."""
+    def lateness_trend(self) -> str | None:
+        """ "getting later", "improving" or "steady": the monthly average days late of the
+        cached trend (receivables.behaviour: oldest month first), if two months are known."""
         values = []
         for point in self.trend or []:
-            value = point.get("dso") if isinstance(point, dict) else point
-            if isinstance(value, int | float | str | Decimal):
-                try:
-                    values.append(Decimal(str(value)))
-                except ArithmeticError:
-                    continue
+            value = point.get("avg_days_late") if isinstance(point, dict) else point
+            if value is None or isinstance(value, bool):
+                continue
+            try:
+                values.append(Decimal(str(value)))
+            except ArithmeticError:
+                continue
         if len(values) < 2:
             return None
         change = values[-1] - values[0]
-        return "rising" if change > 2 else "falling" if change < -2 else "steady"
+        return "getting later" if change > 2 else "improving" if change < -2 else "steady"
 
     @property
     def verdict(self) -> str:

@@ -433,14 +433,23 @@ class TestFigures:
 
     @pytest.mark.parametrize(
         ("trend", "direction"),
-        [([], None), ([{"dso": 30}, {"dso": 45}], "rising"), ([40, 30.5], "falling"), ([{"x": 1}], None)],
+        [
+            ([], None),
+            (
+                [{"month": "2026-07", "avg_days_late": "10.0"}, {"month": "2026-08", "avg_days_late": "25.5"}],
+                "getting later",
+            ),
+            ([{"avg_days_late": "30"}, {"avg_days_late": None}, {"avg_days_late": "12"}], "improving"),
+            ([{"avg_days_late": "5"}, {"avg_days_late": "6"}], "steady"),
+            ([{"avg_days_late": None}], None),
+        ],
     )
-    def test_the_dso_trend_reads_the_cached_months(self, trend, direction):
+    def test_the_lateness_trend_reads_the_cached_months(self, trend, direction):
         figures = credit.ReceivablesFigures(
             credit=credit.CreditStatus(currency="EUR", exposure=D(0), limit=None, left=None, on_hold=False),
             trend=trend,
         )
-        assert figures.dso_trend == direction
+        assert figures.lateness_trend == direction
 
     def test_it_costs_one_query(self, customer, finance_manager, issue, django_assert_num_queries):
         issue("100.00", on=date(2026, 1, 1))
