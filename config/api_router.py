@@ -66,3 +66,9 @@ router.register("credit-holds", CreditHoldViewSet, basename="credit-hold")
 # GET /customers/{id}/credit/: receivables' (only that action on the prefix), so that crm never imports receivables.
 router.register("customers", CustomerCreditViewSet, basename="customer-credit")
 urlpatterns = router.urls
+
+# --- statements (receivables) ---
+from receivables.api.statements import CustomerStatementViewSet  # noqa: E402
+
+router.register(r"customers/(?P<customer_pk>[^/.]+)/statement", CustomerStatementViewSet, basename="customer-statement")
+urlpatterns = router.urls

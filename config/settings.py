@@ -149,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.billing_daily",
         "schedule": crontab(hour=5, minute=7),
     },
+    # --- statements (receivables): the previous month's statements, early on the 1st ---
+    "receivables-monthly-statements": {
+        "task": "receivables.tasks.send_monthly_statements",
+        "schedule": crontab(day_of_month=1, hour=6, minute=23),
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------

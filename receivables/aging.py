@@ -200,9 +200,9 @@ def open_invoices(as_of: date, invoices: QuerySet | None = None, bucket: Bucket 
     return rows.annotate(open_then=OPEN_THEN).select_related("customer").order_by("due_date", "id")
 
 
-def unapplied_credit(as_of: date, where: Q | None = None, *, per_customer: bool = False) -> list[dict]:
-    """Credit received but not applied at the end of `as_of`, per currency (and per
-    customer): payments received ≤ as_of and not void then, less their allocations live then."""
+def payments_as_of(as_of: date, where: Q | None = None) -> QuerySet:
+    """Payments that counted at the end of `as_of` (received by then, not void then),
+    with `credit` (what was left unapplied then) as an alias usable in filters and aggregates."""
     payments = Payment.objects.filter(received_on__lte=as_of).filter(
         Q(status=Payment.Status.POSTED) | Q(voided_on__gt=as_of)
     )
@@ -216,9 +216,15 @@ def unapplied_credit(as_of: date, where: Q | None = None, *, per_customer: bool 
         .annotate(s=Sum("amount"))
         .values("s")
     )
-    payments = payments.alias(
+    return payments.alias(
         credit=F("amount") - Coalesce(Subquery(allocated, output_field=MONEY), Value(ZERO), output_field=MONEY)
     )
+
+
+def unapplied_credit(as_of: date, where: Q | None = None, *, per_customer: bool = False) -> list[dict]:
+    """Credit received but not applied at the end of `as_of`, per currency (and per
+    customer): payments received ≤ as_of and not void then, less their allocations live then."""
+    payments = payments_as_of(as_of, where)
     group = ("customer_id", "currency") if per_customer else ("currency",)
     rows = (
         payments.order_by()

@@ -95,3 +95,22 @@ class ReceivablesConfig(AppConfig):
         crm_panels.register_deal_panel(receivables_panels.DEAL_PANEL)
         crm_panels.register_quote_panel(receivables_panels.QUOTE_PANEL)
         register_invoice_panel(receivables_panels.INVOICE_PANEL)
+
+        # --- statements ---
+        from core import documents
+        from crm import panels as crm_panels
+
+        from . import statement_panels, statements
+        from .permissions import can_view_standing
+
+        documents.register(
+            statements.STATEMENT_DOCUMENT,
+            template="receivables/documents/statement.html",
+            context=statements.document_context,
+            filename=statements.document_filename,
+            can_view=lambda user, statement: can_view_standing(user, statement.customer),
+        )
+        feed.register_event("statement.sent", "Sent the statement of open items as of {as_of} to {to}")
+        feed.register_event("statement.monthly_on", "Turned on the monthly statement")
+        feed.register_event("statement.monthly_off", "Turned off the monthly statement")
+        crm_panels.register_panel(statement_panels.CUSTOMER_PANEL)

@@ -281,3 +281,37 @@ class CreditRelease(models.Model):
 
     def __str__(self):
         return f"Credit hold passed once with approval {self.approval_id}"
+
+
+class Statement(models.Model):
+    """A customer's statement of open items as of a day: what its PDF and its email say.
+    One per customer and day. The PDF is made again whenever it is asked for, because
+    what was open on a past day can still change (a payment entered late, backdated)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="statements")
+    as_of = models.DateField("as of")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The last time it was emailed, and to whom (None / "": never).
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_to = models.CharField(max_length=254, blank=True, editable=False)
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "as_of"],
+                name="receivables_one_statement_per_customer_and_day",
+                violation_error_message="This customer has a statement as of this day already.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Statement of {self.customer} as of {self.as_of:%Y-%m-%d}"
+
+    def get_absolute_url(self):
+        return f"{reverse('receivables:customer_statement', args=[self.customer_id])}?as_of={self.as_of:%Y-%m-%d}"
