@@ -12,6 +12,7 @@ unknown one a 404, sending again for the same day without `resend` a 409.
 """
 
 from django.core.exceptions import PermissionDenied
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, renderers, serializers, status, viewsets
@@ -156,6 +157,13 @@ def _id(value) -> int | None:
     return int(text) if text.isdigit() and 0 < len(text) < 19 else None
 
 
+class OneStatementSchema(AutoSchema):
+    """GET …/statement/ answers one statement, not a list of them (routed as `list`)."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 @extend_schema(tags=["receivables"], parameters=[CUSTOMER_ID])
 class CustomerStatementViewSet(PDFErrorsAsJSON, viewsets.GenericViewSet):
     """A customer's statement of open items: read, as PDF, and sent by email."""
@@ -164,6 +172,7 @@ class CustomerStatementViewSet(PDFErrorsAsJSON, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
     queryset = Customer.objects.none()  # names the model; _customer() reads the one asked for
+    schema = OneStatementSchema()
 
     def _customer(self) -> Customer:
         pk = _id(self.kwargs.get("customer_pk"))
