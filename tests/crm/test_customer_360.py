@@ -136,8 +136,10 @@ class TestRegistry:
         add_history(customer, 1)
         response = signed_in("rep").get(detail_url(customer))
         main = [shown.panel.key for shown in response.context["panels"]["main"]]
-        # receivables' panel (order 5) comes first for who may see the customer's standing.
-        assert main == ["receivables", "billing", "contacts", "open_deals", "open_cases", "quotes", "closed_deals"]
+        # receivables' panel (order 5) and its Statement link (order 6) come first for who may
+        # see the customer's standing.
+        main_keys = ["receivables", "statement", "billing", "contacts", "open_deals", "open_cases", "quotes"]
+        assert main == [*main_keys, "closed_deals"]
         assert [shown.panel.key for shown in response.context["panels"]["side"]] == ["about", "feed"]
         # …and in the page in that order.
         html = response.text
