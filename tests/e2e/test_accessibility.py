@@ -43,7 +43,7 @@ from crm.permissions import (
 )
 from receivables import credit as receivables_credit
 from receivables import services as receivables
-from receivables.permissions import can_set_holds, can_view_payments
+from receivables.permissions import can_set_holds, can_view_payments, can_view_standing
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -115,6 +115,10 @@ def may_view_receivables(user, world) -> bool:
 
 def may_set_holds(user, world) -> bool:
     return user.is_authenticated and can_set_holds(user)
+
+
+def may_view_standing(user, world) -> bool:
+    return can_view_standing(user, world.customer)
 
 
 def anonymous(user, world) -> bool:
@@ -329,6 +333,14 @@ PAGES = [
     Page("deal of a customer on credit hold", "/deals/{held_deal}/", may_view_customers),
     Page("draft invoice of a customer on credit hold", "/invoices/{held_draft}/", may_view_customers),
     Page("credit hold form open", "/customers/{customer}/", may_set_holds, open_the_hold_form),
+    # --- statements (receivables): the preview as of a past day (items, credit, forms), a refused date ---
+    Page("customer statement", "/customers/{customer}/statement/?as_of=2026-03-31", may_view_standing),
+    Page(
+        "customer statement, refused date",
+        "/customers/{customer}/statement/?as_of=someday",
+        may_view_standing,
+        status=400,
+    ),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
