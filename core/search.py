@@ -40,7 +40,7 @@ class SearchProvider:
     key: str  # unique, e.g. "customers"
     label: str  # the group's heading, e.g. "Customers"
     noun: str  # one of them, e.g. "customer" ("See all 12 customers")
-    permission: str  # who may search them: a Django permission
+    permission: str | tuple[str, ...]  # who may search them: a Django permission (or any of several)
     find: Callable[[object, str], QuerySet]  # (user, query) → the matching rows the user may see, ordered
     result: Callable[[object], SearchResult]
     see_all_url: Callable[[str], str] | None = None  # the list page filtered with the query, if there is one
@@ -78,6 +78,11 @@ def clean_query(raw: str) -> str:
     return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
 
 
+def _may_search(user, provider: SearchProvider) -> bool:
+    permissions = (provider.permission,) if isinstance(provider.permission, str) else provider.permission
+    return any(user.has_perm(permission) for permission in permissions)
+
+
 def search(user, query: str, *, limit: int = RESULTS_PER_KIND) -> list[SearchGroup]:
     """Every kind of record the user may read that matches `query`, in registration
     order, each with how many match and the first `limit` of them; kinds without a
@@ -86,7 +91,7 @@ def search(user, query: str, *, limit: int = RESULTS_PER_KIND) -> list[SearchGro
     if not query:
         return groups
     for provider in _providers.values():
-        if not user.has_perm(provider.permission):
+        if not _may_search(user, provider):
             continue
         found = provider.find(user, query)
         count = found.count()

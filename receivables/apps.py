@@ -114,3 +114,11 @@ class ReceivablesConfig(AppConfig):
         feed.register_event("statement.monthly_on", "Turned on the monthly statement")
         feed.register_event("statement.monthly_off", "Turned off the monthly statement")
         crm_panels.register_panel(statement_panels.CUSTOMER_PANEL)
+
+        # --- payments: pages, the invoice page's Payments panel, global search ---
+        from core import search as global_search
+
+        from .payment_panels import INVOICE_PANEL, PAYMENTS
+
+        register_invoice_panel(INVOICE_PANEL)
+        global_search.register(PAYMENTS)

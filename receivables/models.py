@@ -64,6 +64,8 @@ class Payment(models.Model):
         POSTED = "posted", "Posted"
         VOID = "void", "Void"
 
+    STATUS_BADGES = {Status.POSTED: "success", Status.VOID: "secondary"}
+
     number = models.CharField(max_length=30, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
     received_on = models.DateField("date received")

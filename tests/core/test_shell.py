@@ -66,7 +66,17 @@ class TestOneNavigationForEveryWidth:
 
 
 # Every role reads all of the CRM.
-CRM = ["Customers", "Leads", "Pipeline", "Service cases", "Invoices", "Recurring billing", "Aging", "Catalog"]
+CRM = [
+    "Customers",
+    "Leads",
+    "Pipeline",
+    "Service cases",
+    "Invoices",
+    "Payments",
+    "Recurring billing",
+    "Aging",
+    "Catalog",
+]
 
 
 class TestNavigationByRole:
