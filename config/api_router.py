@@ -72,3 +72,10 @@ from receivables.api.statements import CustomerStatementViewSet  # noqa: E402
 
 router.register(r"customers/(?P<customer_pk>[^/.]+)/statement", CustomerStatementViewSet, basename="customer-statement")
 urlpatterns = router.urls
+
+# --- payments and allocations (receivables) ---
+from receivables.api.payments import AllocationViewSet, PaymentViewSet  # noqa: E402
+
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("allocations", AllocationViewSet, basename="allocation")
+urlpatterns = router.urls

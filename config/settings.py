@@ -414,6 +414,7 @@ SPECTACULAR_SETTINGS = {
         "ApprovalStatusEnum": "collaboration.models.ApprovalRequest.Status",
         "QuoteStatusEnum": "crm.models.Quote.Status",  # --- quotes (quotes helper) ---
         "InvoiceStatusEnum": "billing.models.Invoice.Status",  # --- invoices (billing API helper) ---
+        "PaymentStatusEnum": "receivables.models.Payment.Status",  # --- payments (receivables) ---
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

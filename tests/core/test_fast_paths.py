@@ -640,3 +640,34 @@ def _add_invoice_rows():
 
 
 _add_invoice_rows()
+
+
+# --- payments (receivables) ---
+
+
+def payments():
+    """Posted with and without a reference, part-applied, void, another currency."""
+    from datetime import date
+
+    from accounts.roles import FINANCE_CLERK
+    from receivables import services
+    from receivables.models import Payment
+
+    clerk = UserFactory(username="fast-payments-clerk", role=FINANCE_CLERK)
+    acme = CustomerFactory(name="Acme & Söhne <GmbH>")
+    dollars = CustomerFactory(currency="USD")
+    received = {"received_on": date(2026, 3, 2), "amount": "1234.50", "method": "bank_transfer"}
+    services.record_payment(customer=acme, by=clerk, data={**received, "reference": "WIRE <4711>"})
+    services.record_payment(customer=dollars, by=clerk, data={**received, "method": "cheque"})
+    void = services.record_payment(customer=acme, by=clerk, data={**received, "method": "card"})
+    services.void_payment(payment=void, by=clerk, reason="Bounced")
+    return list(Payment.objects.select_related("customer").order_by("id"))
+
+
+def _add_payment_rows():
+    from receivables.models import Payment
+
+    ROWS[Payment] = payments
+
+
+_add_payment_rows()
