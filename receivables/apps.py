@@ -28,12 +28,16 @@ class ReceivablesConfig(AppConfig):
             ),
         )
         feed.register_event(
-            "payment.received", "Received payment {number} of {amount} {currency} ({method}); applied to {applied}"
+            "payment.received", "Received payment {number} of {amount} ({method}); applied to {applied}"
         )
-        feed.register_event("payment.allocated", "Applied payment {number} to {applied}; {unapplied} left unapplied")
-        feed.register_event("payment.unallocated", "Took {taken} of payment {number} back from invoice {invoice}")
-        feed.register_event("payment.voided", "Voided payment {number} ({amount} {currency}): {reason}")
-        feed.register_event("invoice.written_off", "Wrote off {amount} {currency} on invoice {number}: {reason}")
+        feed.register_event(
+            "payment.allocated", "Applied payment {number} to {applied}; {unapplied} {currency} left unapplied"
+        )
+        feed.register_event(
+            "payment.unallocated", "Took {taken} {currency} of payment {number} back from invoice {invoice}"
+        )
+        feed.register_event("payment.voided", "Voided payment {number} ({amount}): {reason}")
+        feed.register_event("invoice.written_off", "Wrote off {amount} on invoice {number}: {reason}")
         feed.register_approval_kind(
             feed.ApprovalKind(
                 key=WRITE_OFF_APPROVAL,

@@ -25,7 +25,7 @@ import collaboration
 from billing.models import Invoice
 from billing.services import settle
 from core.concurrency import StaleVersion, check_version
-from core.money import format_money
+from core.money import format_amount, format_money
 from core.numbering import next_number
 from crm.models import Customer
 
@@ -184,7 +184,11 @@ def _facts(payment: Payment) -> dict[str, Any]:
 
 
 def _applied_to(allocations: list[Allocation]) -> str:
-    return ", ".join(f"{a.invoice.number} ({format_money(a.amount, a.invoice.currency)})" for a in allocations)
+    # Plain text: the feed escapes every value it shows.
+    return (
+        ", ".join(f"{a.invoice.number} ({format_amount(a.amount)} {a.invoice.currency})" for a in allocations)
+        or "no invoice"
+    )
 
 
 def record_payment(

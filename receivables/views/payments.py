@@ -23,7 +23,7 @@ from django_tables2 import SingleTableMixin
 from billing.models import Invoice
 from core.concurrency import StaleVersion
 from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
-from core.money import format_money
+from core.money import format_amount
 from core.search import clean_query
 from core.tables import CappedPaginator
 from crm.forms import FastSelect
@@ -75,6 +75,11 @@ CSV_COLUMNS = {
 def _may_read(user) -> None:
     if not can_view_payments(user):
         raise PermissionDenied("You may not see payments.")
+
+
+def _money_text(amount, currency: str) -> str:
+    """An amount for a message (plain text: messages are escaped)."""
+    return f"{format_amount(amount)} {currency}"
 
 
 def _message(error: ValidationError) -> str:
@@ -273,8 +278,8 @@ def payment_create(request):
         else:
             messages.success(
                 request,
-                f"Recorded payment {payment.number}: {format_money(payment.amount_allocated, payment.currency)} "
-                f"applied, {format_money(payment.unapplied, payment.currency)} left as unapplied credit.",
+                f"Recorded payment {payment.number}: {_money_text(payment.amount_allocated, payment.currency)} "
+                f"applied, {_money_text(payment.unapplied, payment.currency)} left as unapplied credit.",
             )
             return redirect(payment)
     context = {
@@ -378,7 +383,7 @@ def payment_unallocate(request, pk: int):
     else:
         messages.success(
             request,
-            f"Took {format_money(allocation.amount, payment.currency)} back from invoice {allocation.invoice.number}.",
+            f"Took {_money_text(allocation.amount, payment.currency)} back from invoice {allocation.invoice.number}.",
         )
     return redirect(f"{payment.get_absolute_url()}#allocations-panel")
 
@@ -435,7 +440,7 @@ def invoice_write_off(request, pk: int):
     else:
         messages.success(
             request,
-            f"Asked a finance manager to write off {format_money(write_off.amount, invoice.currency)} "
+            f"Asked a finance manager to write off {_money_text(write_off.amount, invoice.currency)} "
             f"on {invoice.number}.",
         )
     return redirect(f"{invoice.get_absolute_url()}#payments-panel")
