@@ -43,7 +43,7 @@ from crm.permissions import (
 )
 from receivables import credit as receivables_credit
 from receivables import services as receivables
-from receivables.permissions import can_set_holds, can_view_payments, can_view_standing
+from receivables.permissions import can_record_payment, can_set_holds, can_view_payments, can_view_standing
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -233,6 +233,25 @@ def reject_without_a_comment(page, width):
     expect(page.locator(".approval-decision .invalid-feedback").first).to_be_visible()
 
 
+def may_view_payments(user, world) -> bool:
+    return can_view_payments(user)
+
+
+def may_record_payments(user, world) -> bool:
+    return can_record_payment(user)
+
+
+def apply_by_hand(page, width):
+    page.get_by_label("By hand, invoice by invoice").check()
+    expect(page.locator("#allocation-preview input.money-input").first).to_be_visible()
+
+
+def record_with_errors(page, width):
+    page.locator("#id_amount").fill("-5")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
 def may_decide_approvals(user, world) -> bool:
     return user.is_authenticated and user.has_role(FINANCE_MANAGER, ADMIN)
 
@@ -341,6 +360,15 @@ PAGES = [
         may_view_standing,
         status=400,
     ),
+    # Payments (issue 10): the list, a payment, "Record payment" with its preview, by hand and with errors.
+    Page("payment list", "/payments/", may_view_payments),
+    Page("payment list, void ones", "/payments/?status=void", may_view_payments),
+    Page("payment", "/payments/{payment}/", may_view_payments),
+    Page("payment with credit to allocate", "/payments/{credit_payment}/", may_view_payments),
+    Page("record payment, find the customer", "/payments/new/?q=Acme", may_record_payments),
+    Page("record payment", "/payments/new/?customer={customer}", may_record_payments),
+    Page("record payment, by hand", "/payments/new/?customer={customer}", may_record_payments, apply_by_hand),
+    Page("record payment with errors", "/payments/new/?customer={customer}", may_record_payments, record_with_errors),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
@@ -428,6 +456,22 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
         lines=[{"description": "Audit", "quantity": "1", "unit_price": "900.00"}],
     )
     receivables_credit.set_hold(customer=held_customer, by=finance_manager, reason="Two cheques bounced")
+    # Payments: one applied to the issued invoice, one kept as credit, one void; another open invoice.
+    received = {"received_on": date.today(), "amount": "500.00", "method": "bank_transfer", "reference": "WIRE-1"}
+    payment = receivables.record_payment(customer=customer, by=clerk, data=received)
+    billing.issue_invoice(
+        invoice=billing.create_invoice(
+            by=clerk, customer=customer, lines=[{"description": "Hotline", "quantity": "1", "unit_price": "250.00"}]
+        ),
+        by=clerk,
+    )
+    credit_payment = receivables.record_payment(
+        customer=customer, by=clerk, data={**received, "amount": "120.00"}, allocations=[]
+    )
+    voided = receivables.record_payment(
+        customer=customer, by=clerk, data={**received, "amount": "9.00"}, allocations=[]
+    )
+    receivables.void_payment(payment=voided, by=clerk, reason="Recorded twice")
     return SimpleNamespace(
         customer=customer,
         others_customer=others_customer,
@@ -445,6 +489,8 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
         held_customer=held_customer,
         held_deal=held_deal,
         held_draft=held_draft,
+        payment=payment,
+        credit_payment=credit_payment,
     )
 
 
@@ -495,6 +541,8 @@ def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
                 held_customer=world.held_customer.pk,
                 held_deal=world.held_deal.pk,
                 held_draft=world.held_draft.pk,
+                payment=world.payment.pk,
+                credit_payment=world.credit_payment.pk,
             )
             response = page.goto(f"{base_url}{path}")
             assert response.status == row.status, f"{row.name}: {path} answered {response.status}"
