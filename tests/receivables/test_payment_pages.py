@@ -364,3 +364,45 @@ class TestGlobalSearch:
         assert found(clerk, "Initech") == [theirs.number]
         assert found(rep, "Acme") == [mine.number]
         assert found(rep, "Initech") == []
+
+
+class TestJunk:
+    """The form fuzzer (tests/test_form_fuzz.py) reaches these pages without records;
+    here every field of each payment form gets each junk value with real records behind."""
+
+    def test_junk_in_any_payment_form_is_never_a_server_error(self, signed_in, clerk, customer, issue):
+        from tests.test_form_fuzz import JUNK
+
+        invoice = issue("100.00")
+        payment = pay(clerk, customer, "50.00", allocations=[])
+        allocation_source = pay(clerk, customer, "10.00")
+        client = signed_in("clerk")
+        client.raise_request_exception = False
+        forms = {
+            NEW: {
+                "customer": str(customer.pk),
+                "received_on": TODAY.isoformat(),
+                "amount": "10",
+                "method": "card",
+                "reference": "R",
+                "notes": "N",
+                "mode": "manual",
+                f"alloc_{invoice.pk}": "5",
+            },
+            reverse("receivables:payment_allocate", args=[payment.pk]): {f"alloc_{invoice.pk}": "5", "version": "1"},
+            reverse("receivables:payment_unallocate", args=[allocation_source.pk]): {
+                "allocation": str(allocation_source.allocations.get().pk)
+            },
+            reverse("receivables:payment_void", args=[payment.pk]): {"reason": "R", "version": "1"},
+            reverse("receivables:invoice_write_off", args=[invoice.pk]): {"reason": "R"},
+        }
+        failures = []
+        for url, fields in forms.items():
+            for name in fields:
+                for junk in JUNK:
+                    parts = ({}, {"_part": "figures"}, {"_part": "preview"}) if url == NEW else ({},)
+                    for extra in parts:
+                        response = client.post(url, {**fields, name: junk, **extra}, headers={"HX-Request": "true"})
+                        if response.status_code >= 500:
+                            failures.append(f"{url} {name}={junk[:20]!r} {extra}: {response.status_code}")
+        assert not failures, failures[:10]
