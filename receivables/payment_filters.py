@@ -5,6 +5,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from core.api.filters import BooleanFilter
 from crm.filters import UpdatedSinceFilter
 
 from .models import Allocation, Payment
@@ -50,7 +51,7 @@ class AllocationFilterSet(django_filters.FilterSet):
     invoice = _id_filter("invoice_id", "Invoice")
     payment = _id_filter("payment_id", "Payment")
     customer = _id_filter("payment__customer_id", "Customer")
-    live = django_filters.BooleanFilter(
+    live = BooleanFilter(
         field_name="reversed_on", lookup_expr="isnull", label="Live", help_text="Not taken back (true) or taken back"
     )
 
