@@ -12,7 +12,6 @@ with partials of the same template and the page works without JavaScript.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django_tables2 import SingleTableMixin
 
 from billing.models import Invoice
 from core.concurrency import StaleVersion
+from core.csv import csv_response
 from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
 from core.money import format_amount
 from core.search import clean_query
@@ -29,7 +29,6 @@ from core.tables import CappedPaginator
 from crm.forms import FastSelect
 from crm.models import Customer
 from crm.search import CUSTOMER_FIELDS, ranked_search
-from crm.views.customers import _stream_csv
 
 from .. import services
 from ..forms import AllocateForm, PaymentForm, PaymentVoidForm, WriteOffForm
@@ -165,9 +164,7 @@ class PaymentListView(ListPageMixin, SingleTableMixin, FilterView):
     def export_csv(self, queryset):
         table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
         rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
-        response = StreamingHttpResponse(_stream_csv(rows, CSV_COLUMNS), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="payments-{timezone.localdate():%Y-%m-%d}.csv"'
-        return response
+        return csv_response(rows, CSV_COLUMNS, f"payments-{timezone.localdate():%Y-%m-%d}.csv")
 
     @property
     def is_filtered(self) -> bool:
