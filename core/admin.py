@@ -23,6 +23,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields  # computed ones (amount, tax) are not editable, so not form fields
+
     def has_add_permission(self, request, obj=None):
         return False
 
