@@ -406,3 +406,10 @@ LEADS = [
 # --- billing -----------------------------------------------------------------------------
 VOID_REASON = "Issued to the wrong legal entity; issued again"
 CREDIT_REASON = "One unit returned unused"
+
+# How each customer pays (by its place in COMPANIES, cycling): the aging, the risk cards
+# and the credit holds come out of these habits.
+PAYERS = ["prompt", "late", "prompt", "mixed", "instalments", "prompt", "stretched", "mixed", "late", "prompt"]
+BOUNCED_REASON = "Cheque returned unpaid by the bank"
+HOLD_REASON = "Two invoices disputed with their purchasing team; hold until the review call"
+WRITE_OFF_REASON = "Paid short by the bank's transfer fees"

@@ -35,6 +35,8 @@ from .models import ZERO, Allocation, Payment, WriteOff
 from .permissions import can_view_book
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
+# "Owes something" is at least a cent, not > 0: SQLite sums with floats and leaves 1e-13 where nothing is owed.
+CENT = Decimal("0.01")
 # What an invoice still owed at the as-of day (the aliases of invoices_as_of).
 OPEN_THEN = F("total") - F("credited_then") - F("paid_then") - F("written_off_then")
 
@@ -153,9 +155,6 @@ def _bucket_sums(as_of: date) -> dict:
     return sums
 
 
-CENT = Decimal("0.01")
-
-
 def in_cents(row: dict) -> dict:
     """The row's amounts to the cent (SQLite returns sums without their decimals)."""
     for key in [*(bucket.key for bucket in buckets()), "total", "unapplied"]:
@@ -171,7 +170,7 @@ def totals(as_of: date, invoices: QuerySet | None = None) -> list[dict]:
         .order_by()
         .values("currency")
         .annotate(**_bucket_sums(as_of))
-        .filter(total__gt=0)
+        .filter(total__gte=CENT)
         .order_by("currency")
     )
     return [in_cents(row) for row in rows]
@@ -186,7 +185,7 @@ def customer_rows(as_of: date, invoices: QuerySet | None = None) -> QuerySet:
         .order_by()
         .values("customer_id", "customer__name", "currency")
         .annotate(**_bucket_sums(as_of))
-        .filter(total__gt=0)
+        .filter(total__gte=CENT)
         .order_by("customer__name", "customer_id", "currency")
     )
 
@@ -194,7 +193,7 @@ def customer_rows(as_of: date, invoices: QuerySet | None = None) -> QuerySet:
 def open_invoices(as_of: date, invoices: QuerySet | None = None, bucket: Bucket | None = None) -> QuerySet:
     """The invoices behind a bucket (all buckets when None) with what each owed at
     `as_of` (`open_amount`, `days_overdue` is for the caller: as_of − due_date), oldest due first."""
-    rows = invoices_as_of(as_of, invoices).filter(open_amount__gt=0)
+    rows = invoices_as_of(as_of, invoices).filter(open_amount__gte=CENT)
     if bucket is not None:
         rows = rows.filter(bucket.due_dates(as_of))
     return rows.annotate(open_then=OPEN_THEN).select_related("customer").order_by("due_date", "id")
@@ -230,7 +229,7 @@ def unapplied_credit(as_of: date, where: Q | None = None, *, per_customer: bool 
         payments.order_by()
         .values(*group)
         .annotate(unapplied=Sum("credit", default=ZERO, output_field=MONEY))
-        .filter(unapplied__gt=0)
+        .filter(unapplied__gte=CENT)
         .order_by(*group)
     )
     return [in_cents(row) for row in rows]

@@ -37,7 +37,7 @@ from core import documents
 from crm.models import Customer
 
 from . import aging
-from .aging import Bucket
+from .aging import CENT, Bucket
 from .models import ZERO, Payment, Standing, Statement
 from .permissions import can_manage_statements, can_view_standing
 
@@ -132,7 +132,7 @@ def statement_for(customer: Customer, as_of: date) -> CustomerStatement:
     invoices = aging.open_invoices(as_of, Invoice.objects.filter(customer=customer))
     payments = (
         aging.payments_as_of(as_of, Q(customer=customer))
-        .filter(credit__gt=0)
+        .filter(credit__gte=CENT)
         .annotate(credit_then=F("credit"))
         .order_by("received_on", "id")
     )
@@ -296,13 +296,13 @@ def customers_due_a_statement(as_of: date) -> list[int]:
     opted_in = Q(customer__standing__monthly_statement=True)
     owing = (
         aging.invoices_as_of(as_of, Invoice.objects.filter(opted_in))
-        .filter(open_amount__gt=0)
+        .filter(open_amount__gte=CENT)
         .order_by()
         .values_list("customer_id", flat=True)
         .distinct()
     )
     holding = (
-        aging.payments_as_of(as_of, opted_in).filter(credit__gt=0).order_by().values_list("customer_id", flat=True)
+        aging.payments_as_of(as_of, opted_in).filter(credit__gte=CENT).order_by().values_list("customer_id", flat=True)
     )
     return sorted(set(owing) | set(holding.distinct()))
 

@@ -76,9 +76,31 @@ def test_the_demo_leaves_a_credit_exception_waiting_for_the_finance_managers(db)
     from collaboration.models import ApprovalRequest
 
     call_command("seed_demo", verbosity=0)
-    (approval,) = ApprovalRequest.objects.filter(status="pending")
-    assert approval.kind == "crm.credit_limit_exception"
+    approval = ApprovalRequest.objects.get(status="pending", kind="crm.credit_limit_exception")
     assert Notification.objects.filter(approval=approval, user__username="financemanager").exists()
+
+
+def test_the_demo_books_look_real(db):
+    """18 months of payments by habit: paid, part-paid and overdue invoices, a bounced
+    cheque, unapplied credit nowhere negative, customers on credit hold, a write-off waiting."""
+    from billing.models import Invoice
+    from collaboration.models import ApprovalRequest
+    from crm.models import Customer
+    from receivables import aging, credit
+    from receivables.models import Payment
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    today = timezone.localdate()
+    payments = Payment.objects.all()
+    assert payments.count() > 30 and payments.filter(status="void").exists()
+    assert (today - payments.order_by("received_on").first().received_on).days > 300
+    assert Invoice.objects.filter(status="paid").count() > 20
+    assert Invoice.objects.overdue(today).exists()
+    over_90 = sum(row["over_90"] for row in aging.totals(today))
+    assert over_90 > 0
+    assert any(credit.credit_status(customer).on_hold for customer in Customer.objects.all())
+    assert ApprovalRequest.objects.filter(status="pending", kind="receivables.write_off").exists()
 
 
 def test_the_demo_has_a_catalog_with_tax_rates_once(db):

@@ -14,16 +14,22 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
 from billing import services as billing
+from billing.models import Invoice
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
+from core.money import round_money
 from crm import catalog, leads, opportunities, quotes
 from crm.models import Customer, Lead, Opportunity, PaymentTerms, Product, Quote, Stage, TaxRate
-from crm.services import create_contact, create_customer
+from crm.services import create_contact, create_customer, update_customer
 from demo import data
+from receivables import credit, statements
+from receivables import services as receivables
+from receivables.models import CreditHold
 
 DEMO_PASSWORD = "demo"
 
@@ -42,6 +48,7 @@ class Command(BaseCommand):
         created = sum(self._customer(i, users) for i in range(len(data.COMPANIES)))
         products = self._catalog(users)
         posts, deals = self._history(users)
+        self._standing(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created} customers added, {Customer.objects.count()} in all; "
@@ -253,6 +260,7 @@ class Command(BaseCommand):
                         billed = closes + timedelta(days=2)
                         if billed < today:
                             steps.append((billed, self._invoice(deal, billed, kind, users)))
+                            steps += self._payments(deal, billed, customer, i, rng, users)
                             if kind % 7 == 3 and billed + timedelta(days=12) < today:
                                 steps.append(
                                     (billed + timedelta(days=12), self._credit(deal, billed + timedelta(days=12)))
@@ -312,21 +320,101 @@ class Command(BaseCommand):
 
         return step
 
+    # --- how each customer pays (issue 10): data.PAYERS by customer, on the same timeline ---
+
+    def _payments(self, deal: dict, billed: date, customer: Customer, i: int, rng: random.Random, users) -> list:
+        """The payments of the deal's invoice as its customer's habit has them (data.PAYERS):
+        on time, late, in instalments, or not at all lately; only those received by today."""
+        today = timezone.localdate()
+        due = customer.due_date(billed)
+        habit = data.PAYERS[i % len(data.PAYERS)]
+        if habit == "prompt":
+            plan = [(due + timedelta(days=rng.randint(-6, 2)), None)]
+        elif habit == "late":
+            plan = [(due + timedelta(days=rng.randint(20, 80)), None)]
+        elif habit == "mixed":
+            plan = [(due + timedelta(days=rng.choice((-2, 0, 1, 4, 12, 25, 45, 70))), None)]
+        elif habit == "instalments":
+            plan = [(due + timedelta(days=30 * n), Decimal("0.34") if n < 2 else None) for n in range(3)]
+        else:  # "stretched": paid very late, and nothing paid of the last half year
+            plan = [] if billed > today - timedelta(days=240) else [(due + timedelta(days=rng.randint(60, 95)), None)]
+        return [(day, self._payment(deal, day, share, i, users)) for day, share in plan if day < today]
+
+    @staticmethod
+    def _payment(deal: dict, day: date, share: Decimal | None, i: int, users):
+        """The clerk records the customer's payment of the deal's invoice (`share` of its
+        total, or what is left); now and then a cheque bounces and is paid again by transfer."""
+
+        def step():
+            invoice = deal["record"].invoices.open().order_by("-pk").first()
+            if invoice is None:
+                return
+            amount = (
+                invoice.balance_due if share is None else min(invoice.balance_due, round_money(invoice.total * share))
+            )
+            clerk = users["clerk"]
+            method = ("bank_transfer", "bank_transfer", "direct_debit", "card", "cheque")[(invoice.pk + i) % 5]
+            data_ = {"received_on": day, "amount": amount, "method": method, "reference": f"{invoice.number} / {i:03d}"}
+            payment = receivables.record_payment(
+                customer=invoice.customer, by=clerk, data=data_, allocations=[(invoice, amount)]
+            )
+            if method == "cheque" and invoice.pk % 3 == 0 and day + timedelta(days=8) < timezone.localdate():
+                receivables.void_payment(payment=payment, by=clerk, reason=data.BOUNCED_REASON)
+                data_ = {**data_, "received_on": day + timedelta(days=8), "method": "bank_transfer"}
+                receivables.record_payment(
+                    customer=invoice.customer, by=clerk, data=data_, allocations=[(invoice, amount)]
+                )
+
+        return step
+
+    def _standing(self, users: dict[str, User]) -> None:
+        """After the timeline: the stretched payer's limit cut below what it owes (so it is on
+        credit hold), a manual hold, a small short payment waiting for a write-off, and a
+        few customers on monthly statements. Once."""
+        if CreditHold.objects.exists():
+            return
+        customers = list(Customer.objects.order_by("pk"))
+        manager, clerk = users["financemanager"], users["clerk"]
+        for i, customer in enumerate(customers):
+            habit = data.PAYERS[i % len(data.PAYERS)]
+            owed = Invoice.objects.open().filter(customer=customer).aggregate(s=Sum("balance_due"))["s"] or 0
+            if habit == "stretched" and owed > 2000:
+                limit = max(Decimal("1000"), round_money(Decimal(owed) * Decimal("0.6")).quantize(Decimal("1000")))
+                update_customer(customer=customer, by=manager, data={"credit_limit": limit})
+            if habit == "prompt" and i % 4 == 0:
+                statements.set_monthly_statement(customer=customer, by=clerk, enabled=True)
+        late = [c for i, c in enumerate(customers) if data.PAYERS[i % len(data.PAYERS)] == "late"]
+        if late:
+            credit.set_hold(customer=late[0], by=manager, reason=data.HOLD_REASON, until=None)
+        invoice = Invoice.objects.open().filter(balance_due__gt=60).order_by("-issue_date").first()
+        if invoice is not None:
+            short = invoice.balance_due - Decimal("12.40")
+            receivables.record_payment(
+                customer=invoice.customer,
+                by=clerk,
+                data={"received_on": timezone.localdate(), "amount": short, "reference": f"{invoice.number} less fees"},
+                allocations=[(invoice, short)],
+            )
+            receivables.request_write_off(invoice=invoice, by=clerk, reason=data.WRITE_OFF_REASON)
+
     @staticmethod
     def _credit(deal: dict, day: date):
         def step():
-            invoice = deal["record"].invoices.exclude(status="void").exclude(number=None).first()
+            # Only while something is still owed: a paid invoice is not credited (nor more than its balance).
+            invoice = deal["record"].invoices.open().first()
             if invoice is None:
                 return
             line = invoice.lines.first()
-            clerk = invoice.issued_by
-            billing.credit_invoice(
-                invoice=invoice,
-                by=clerk,
-                reason=data.CREDIT_REASON,
-                lines=[{"invoice_line": line.pk, "quantity": 1}],
-                on=day,
-            )
+            try:
+                billing.credit_invoice(
+                    invoice=invoice,
+                    by=invoice.issued_by,
+                    reason=data.CREDIT_REASON,
+                    lines=[{"invoice_line": line.pk, "quantity": 1}],
+                    on=day,
+                )
+            except ValidationError:
+                return
 
         return step
 
