@@ -675,7 +675,7 @@ PDF_WORKER_RENDERS = 10
 @once(
     "invoice_pdf_memory",
     "Invoice PDF: peak RSS of a fresh process rendering like a worker",
-    described="python -m bench.pdf_worker: 10 × 12 lines + 3 × 150 lines, ru_maxrss",
+    described="python -m bench.pdf_worker: 10 × 12 lines + 3 × 150 lines, VmHWM",
 )
 def invoice_pdf_memory(ctx):
     """A new process (Django, Celery's app, WeasyPrint imported, as a worker has them)
@@ -748,14 +748,22 @@ def numbers_in_year(year: int) -> dict:
 )
 def invoice_issue_concurrent(ctx):
     """16 threads, each with its own database connection, issue 25 five-line drafts
-    each (made beforehand, not timed) on distinct customers, all starting together."""
+    each (made beforehand, not timed) on distinct customers, all starting together.
+    One client issuing 25 alone first gives the figure to compare with."""
     from billing import services
 
     by = clerk()
     lines = _five_lines(tax_rates())
     count = ISSUING_CLIENTS * INVOICES_PER_CLIENT
-    customers = list(Customer.objects.exclude(tax_id="").filter(pk__gt=KEY_ACCOUNTS).order_by("?")[:count])
+    customers = list(
+        Customer.objects.exclude(tax_id="").filter(pk__gt=KEY_ACCOUNTS).order_by("?")[: count + INVOICES_PER_CLIENT]
+    )
     drafts = [services.create_invoice(by=by, customer=customer, lines=lines) for customer in customers]
+    alone, drafts = drafts[:INVOICES_PER_CLIENT], drafts[INVOICES_PER_CLIENT:]
+    started = time.perf_counter()
+    for draft in alone:
+        services.issue_invoice(invoice=draft, by=by, render=False)
+    one_client = len(alone) / (time.perf_counter() - started)
     year = timezone.localdate().year
     before = numbers_in_year(year)
     barrier = threading.Barrier(ISSUING_CLIENTS + 1)
@@ -798,6 +806,7 @@ def invoice_issue_concurrent(ctx):
         "errors": len(errors),
         "seconds": seconds,
         "invoices/s": len(seqs) / seconds if seconds else 0.0,
+        "1 client alone: invoices/s": one_client,
         "p50 ms": statistics.median(ms) if ms else 0.0,
         "p95 ms": ms[max(0, -(-len(ms) * 95 // 100) - 1)] if ms else 0.0,
         "gaps": len(expected - set(seqs)),
