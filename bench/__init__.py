@@ -8,5 +8,8 @@ a table and writes JSON to bench/results/. Not a test: it prints figures and rat
 against targets, it does not fail a build.
 
 Adding a measure: register it in bench/measures.py (and, if it needs data the
-customers seed lacks, a seeding step in bench/seed.py).
+customers seed lacks, a seeding step in bench/seed.py). An area with much of its
+own may keep both in one module that registers itself through bench.measures'
+decorators, as bench/billing.py does (1M invoices; `@once` scenarios such as 16
+clients issuing at once).
 """

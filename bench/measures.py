@@ -4,7 +4,9 @@ A measure is a GET request, made by a signed-in sales rep (`session`) or with th
 rep's read-only API token (`token`), repeated after a warm-up; `as_user` names
 another signed-in person (a context field: `heavy_follower_id`), `status` the
 answer expected (204 for an idle live check). A measure with `call` times a
-function instead (a selector, a service inside its transaction). A measure whose
+function instead (a selector, a service inside its transaction); one with `once`
+runs a whole scenario once, after the timed rounds, and reports the figures it
+returns (16 clients issuing at once, a billing run over 10k plans). A measure whose
 path is empty (a page not built on this branch) is skipped. A target reads the
 results and says PASS or MISS. Later issues add theirs here:
 
@@ -34,6 +36,7 @@ class Measure:
     as_user: str = ""  # a BenchContext field holding the user id to sign in as, instead of the rep
     status: int = 200
     call: Callable[["BenchContext"], Callable[[], object]] | None = None  # what to time instead of a GET
+    once: Callable[["BenchContext"], dict] | None = None  # a scenario run once: {figure name: value}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class BenchContext:
     history_customer_id: int = 0  # a customer with a long history (1×)
     heavy_history_customer_id: int = 0  # ten times that, and the feed's key account
     open_deals: int = 0
+    # Billing (issue 9; zeros when no invoices are seeded).
+    invoices: int = 0
+    invoice_customer_id: int = 0  # a key account with ~2,000 invoices (the customer filter)
+    invoice_deep_cursor: str = ""  # the API's cursor of a page ~90% of the way down
+    billing_plans: int = 0  # plans the recurring run bills (--plans)
 
 
 MEASURES: dict[str, Measure] = {}
@@ -87,6 +95,17 @@ def timed_call(name: str, title: str, *, described: str):
     def register(make: Callable[[BenchContext], Callable[[], object]]):
         MEASURES[name] = Measure(name=name, title=title, client="call", path=lambda ctx: described, call=make)
         return make
+
+    return register
+
+
+def once(name: str, title: str, *, described: str):
+    """Register a scenario run once (no warm-up, no rounds): `run(ctx)` returns its
+    figures, {name: value}, printed as they are and read by targets."""
+
+    def register(run: Callable[[BenchContext], dict]):
+        MEASURES[name] = Measure(name=name, title=title, client="once", path=lambda ctx: described, once=run)
+        return run
 
     return register
 
@@ -115,6 +134,9 @@ def build_context(rep_id: int) -> BenchContext:
     )
     add_feed_context(ctx)
     add_selling_context(ctx)
+    from bench.billing import add_billing_context  # here: bench.billing imports this module
+
+    add_billing_context(ctx)
     return ctx
 
 

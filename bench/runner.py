@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, User
 from accounts.services import create_api_token
-from bench import seed
+from bench import billing, seed
 from bench.database import bench_database
 from bench.measures import MEASURES, TARGETS, BenchContext, build_context
 
@@ -67,6 +67,18 @@ def parse_args(argv):
         action="store_false",
         help="seed no deals, quotes or service cases (the customer 360, board and their measures)",
     )
+    parser.add_argument(
+        "--invoices",
+        type=int,
+        default=billing.INVOICES,
+        help=f"invoices to seed over the customers (default {billing.INVOICES}; 0: no invoices)",
+    )
+    parser.add_argument(
+        "--plans",
+        type=int,
+        default=billing.PLANS,
+        help=f"billing plans the recurring run bills (default {billing.PLANS}; made afresh each run)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per measure (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per measure first (default 20)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
@@ -97,8 +109,15 @@ def parse_args(argv):
         "--profile", metavar="NAME", choices=sorted(MEASURES), help="cProfile one measure's timed requests"
     )
     args = parser.parse_args(argv)
-    if args.customers < 1 or args.requests < 1 or args.warmup < 0 or args.feed_items < 0:
-        parser.error("--customers and --requests must be at least 1, --warmup and --feed-items at least 0")
+    if (
+        args.customers < 1
+        or args.requests < 1
+        or args.warmup < 0
+        or min(args.feed_items, args.invoices, args.plans) < 0
+    ):
+        parser.error(
+            "--customers and --requests must be at least 1, --warmup, --feed-items, --invoices and --plans at least 0"
+        )
     if args.reuse:
         args.keep = True
     return args
@@ -159,9 +178,21 @@ def main(argv) -> int:
             print(f"Reusing {seed.seeded_deals():,} seeded deals.")
         if args.history:
             seed.seed_more_contacts()
+        # --- billing (issue 9): after the deals, whose reseeding truncates invoices with them ---
+        if args.invoices and billing.seeded_invoices() != args.invoices:
+            print(f"Seeding {args.invoices:,} invoices (1–5 lines each) and their credit notes …")
+            invoicing = billing.seed_invoices(invoices=args.invoices)
+            print(
+                f"Seeded {', '.join(f'{name} {rows:,}' for name, rows in invoicing.rows.items())} in "
+                f"{invoicing.seconds:.1f} s ({invoicing.rows_per_second:,.0f} rows/s): {invoicing.method}; "
+                + "; ".join(invoicing.notes)
+            )
+        elif args.invoices:
+            print(f"Reusing {args.invoices:,} seeded invoices.")
 
         rep = reps[0]
         ctx = build_context(rep.pk)
+        ctx.billing_plans = args.plans
         if args.served:
             return run_served_mode(args, db, report, ctx, rep, started_at)
         selected = [MEASURES[name] for name in (args.measure or MEASURES)]
@@ -223,11 +254,13 @@ def clients_for(rep) -> dict[str, Client]:
 
 def client_for(measure, ctx: BenchContext, clients: dict) -> Client | None:
     """The measure's client: the rep's, or a session of the person `as_user` names."""
-    if measure.call is not None:
+    if measure.call is not None or measure.once is not None:
         return None
     if not measure.as_user:
         return clients[measure.client]
     user_id = getattr(ctx, measure.as_user)
+    if not user_id:  # nobody to sign in as (e.g. no feed seeded): the measure is skipped
+        return None
     if ("session", user_id) not in clients:
         session = clients[("session", user_id)] = Client(raise_request_exception=False)
         session.force_login(User.objects.get(pk=user_id))
@@ -249,11 +282,16 @@ def measure_all(selected, ctx: BenchContext, rep, args) -> dict:
         share = args.requests // rounds + (1 if number < args.requests % rounds else 0)
         for run in runs:
             run.time(share)
+    # Scenarios last: they write (invoices, plans), and the timed rounds compare like with like.
+    for run in runs:
+        run.run_once()
     results = {}
     for run in runs:
         result = results[run.measure.name] = run.result()
         state = (
-            f"{result['p95_ms']:.1f} ms p95"
+            f"done in {result['seconds']:.1f} s"
+            if result.get("once")
+            else f"{result['p95_ms']:.1f} ms p95"
             if result["ok"]
             else f"skipped: {result['error']}"
             if result.get("skipped")
@@ -279,10 +317,15 @@ class MeasureRun:
         self.call = None
         if measure.name.startswith("feed_") and not ctx.feed_items:
             self.error, self.skipped = "no feed seeded (--feed-items)", True
+        elif measure.name.startswith(("invoice_list", "invoice_api")) and not ctx.invoices:
+            self.error, self.skipped = "no invoices seeded (--invoices)", True
         elif not url:
             self.error, self.skipped = "no such page on this branch", True
         elif measure.call is not None:
             self.call = measure.call(ctx)
+        self.ctx = ctx
+        self.figures: dict | None = None
+        self.seconds = 0.0
         self.latencies: list[float] = []
         self.cpu_seconds = 0.0
         self.queries: list[dict] = []
@@ -300,7 +343,7 @@ class MeasureRun:
         return response
 
     def prepare(self, warmup: int):
-        if self.error:
+        if self.error or self.measure.once is not None:
             return
         try:
             for _ in range(warmup):
@@ -322,7 +365,7 @@ class MeasureRun:
         self.response_bytes = len(getattr(response, "content", b""))
 
     def time(self, requests: int):
-        if self.error:
+        if self.error or self.measure.once is not None:
             return
         if self.profile is not None:
             self.profile.enable()
@@ -339,10 +382,24 @@ class MeasureRun:
             if self.profile is not None:
                 self.profile.disable()
 
+    def run_once(self):
+        """A scenario measure: run it once, keep the figures it returns."""
+        if self.error or self.measure.once is None:
+            return
+        started = time.perf_counter()
+        try:
+            self.figures = self.measure.once(self.ctx)
+        except Exception as error:  # reported as the measure's failure, like a page's 500
+            logging.getLogger(__name__).exception("%s failed", self.measure.name)
+            self.error = f"{type(error).__name__}: {error}"
+        self.seconds = time.perf_counter() - started
+
     def result(self) -> dict:
         described = {"title": self.measure.title, "url": self.url, "client": self.measure.client}
         if self.error:
             return {"ok": False, "error": self.error, "skipped": self.skipped, **described}
+        if self.measure.once is not None:
+            return {"ok": True, "once": True, **described, "seconds": self.seconds, "figures": self.figures}
         ms = sorted(latency * 1000 for latency in self.latencies)
         return {
             "ok": True,
@@ -420,6 +477,8 @@ def print_report(results: dict, targets: dict, ctx: BenchContext):
         f"{'sql ms':>7} {'cpu ms':>7}"
     )
     for result in results.values():
+        if result.get("once"):
+            continue
         if not result["ok"]:
             print(
                 f"{result['title']:<{width}} {'—':>5}  {'skipped: ' if result.get('skipped') else ''}{result['error']}"
@@ -430,6 +489,12 @@ def print_report(results: dict, targets: dict, ctx: BenchContext):
             f"{result['max_ms']:>8.1f} {result['throughput_rps']:>8.1f} {result['queries']:>8} {result['sql_ms']:>7.1f} "
             f"{result['cpu_ms']:>7.1f}"
         )
+    scenarios = [result for result in results.values() if result.get("once")]
+    if scenarios:
+        print("\nScenarios (run once)")
+        for result in scenarios:
+            figures = ", ".join(f"{name} {_figure(value)}" for name, value in result["figures"].items())
+            print(f"  {result['title']} ({result['seconds']:.1f} s): {figures}")
     ratios = compute_ratios(results)
     if ratios:
         print("\nRatios (throughput; ≥ 1 is faster than the hand-written view)")
@@ -444,6 +509,14 @@ def print_report(results: dict, targets: dict, ctx: BenchContext):
             print(f"  ----  {t['title']}: not measured")
         else:
             print(f"  {'PASS' if t['met'] else 'MISS'}  {t['title']}: {t['figure']:.2f} {t['unit']}")
+
+
+def _figure(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
 
 
 def print_profile(profile: cProfile.Profile, name: str):
@@ -495,7 +568,7 @@ def write_json(args, db, report, ctx, results, targets, started_at, load, served
             "database": db.server_version,
             "database_name": db.name,
         },
-        "scale": {"customers": ctx.customers, "feed_items": ctx.feed_items},
+        "scale": {"customers": ctx.customers, "feed_items": ctx.feed_items, "invoices": ctx.invoices},
         "seed": None
         if report is None
         else {

@@ -413,3 +413,21 @@ PAYERS = ["prompt", "late", "prompt", "mixed", "instalments", "prompt", "stretch
 BOUNCED_REASON = "Cheque returned unpaid by the bank"
 HOLD_REASON = "Two invoices disputed with their purchasing team; hold until the review call"
 WRITE_OFF_REASON = "Paid short by the bank's transfer fees"
+
+# --- recurring billing: plans the demo's billing run invoices ---------------------------
+# (customer, plan name, interval, first period starts N months before this month's 1st,
+#  last period started M months before it (None: runs on), auto-issue,
+#  [(product code, line description, quantity, unit price in EUR, discount %)]).
+# Kept by the finance manager; the timeline ends with one billing run as of today,
+# which bills each plan's due period: issued where auto-issue is on, else a draft.
+BILLING_PLANS = [
+    ("Nordwind Logistik", "Support 24/7, monthly", "monthly", 0, None, True,
+     [("SUPPORT-24", "Support 24/7, monthly", 1, "400.00", "0")]),
+    ("Helix Pharma", "Fleet tracking Pro licence, quarterly", "quarterly", 2, None, False,
+     [("FLEET-PRO", "Fleet tracking Pro, per vehicle and quarter", 40, "72.50", "10")]),
+    ("Brightline Media", "Tracker maintenance, yearly", "yearly", 10, None, True,
+     [("HW-TRACKER", "Tracker maintenance, per unit and year", 60, "12.00", "0"),
+      ("CONSULT-DAY", "Yearly on-site check", 1, "1100.00", "0")]),
+    ("Kestrel Analytics", "Pilot support (ended)", "monthly", 1, 1, True,
+     [("SUPPORT-24", "Support 24/7 during the pilot", 1, "450.00", "0")]),
+]  # fmt: skip

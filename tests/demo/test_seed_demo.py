@@ -136,4 +136,27 @@ def test_the_demo_bills_its_won_deals_with_some_credited_and_some_void(db):
     assert CreditNote.objects.exists()
     numbers = list(issued.order_by("issue_date", "number").values_list("number", flat=True))
     assert numbers == sorted(numbers)  # numbered in the order they were issued
-    assert not issued.exclude(opportunity__stage__is_won=True).exists()
+    deals = issued.exclude(billing_plan__isnull=False)  # the rest are the billing run's (plans)
+    assert not deals.exclude(opportunity__stage__is_won=True).exists()
+
+
+def test_the_demo_keeps_billing_plans_and_its_billing_run_invoiced_them_once(db):
+    from billing.models import BillingPlan, BillingRun, Invoice
+
+    call_command("seed_demo", verbosity=0)
+    plans = BillingPlan.objects.all()
+    assert {plan.interval for plan in plans} == {"monthly", "quarterly", "yearly"}
+    assert plans.filter(auto_issue=True).exists() and plans.filter(auto_issue=False).exists()
+    ended = plans.get(end_date__isnull=False)
+    assert ended.end_date < timezone.localdate() and ended.next_invoice_date > ended.end_date
+    (run,) = BillingRun.objects.all()
+    assert run.status == "done" and not run.failures
+    recurring = Invoice.objects.exclude(billing_plan=None)
+    assert recurring.count() == run.invoices_created == plans.count()
+    assert set(recurring.values_list("status", flat=True)) == {"issued", "draft"}
+    newest = Invoice.objects.exclude(number=None).order_by("-number").first()
+    assert newest.billing_plan_id and newest.issue_date == timezone.localdate()  # numbered last, today
+
+    call_command("seed_demo", verbosity=0)
+    assert (BillingPlan.objects.count(), BillingRun.objects.count()) == (plans.count(), 1)
+    assert Invoice.objects.exclude(billing_plan=None).count() == recurring.count()

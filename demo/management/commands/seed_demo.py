@@ -1,5 +1,6 @@
 """Load Concord's demo book: a user per role, about 60 customers with contacts, and
-what people said about them on the feed (posts, comments, @mentions, likes, follows).
+what people said about them on the feed (posts, comments, @mentions, likes, follows),
+eighteen months of deals and their invoices, and billing plans with a billing run.
 
 Idempotent: users and customers that exist are left as they are, so it is safe
 to run on every start.
@@ -18,8 +19,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from billing import plans as billing_plans
 from billing import services as billing
-from billing.models import Invoice
+from billing.models import BillingPlan, Invoice
 from collaboration import services as feed
 from collaboration.models import Comment, FeedItem, Notification, Reaction
 from core.money import round_money
@@ -162,6 +164,8 @@ class Command(BaseCommand):
         actions += [action for deal in deals for action in deal]
         if not Lead.objects.exists():
             actions += self._leads_plan(users)
+        plans = [] if BillingPlan.objects.exists() else self._billing_plans(users)
+        actions += plans
         if not actions:
             return 0, 0
         # What the customers' creation published happened before anything else.
@@ -175,6 +179,10 @@ class Command(BaseCommand):
                     feed.follow(users[username], customer)
         for _when, action in sorted(actions, key=lambda pair: pair[0]):
             action()
+        if plans:
+            # Last, as today's daily run: what it issues is dated today and numbered after
+            # every invoice of the timeline. Nobody started it, so each plan's keeper acts.
+            billing_plans.run_billing(as_of=timezone.localdate())
         if threads:
             self._after_conversations(users)
         return threads, len(deals)
@@ -292,6 +300,46 @@ class Command(BaseCommand):
                     ]
                 )
         return plan
+
+    def _billing_plans(self, users: dict[str, User]) -> list:
+        """(when, action) for each of data.BILLING_PLANS: made by the finance manager
+        through billing.plans a week before its first period, which starts on the 1st
+        of a month; an ended plan's last period is the month it names."""
+        this_month = timezone.localdate().replace(day=1)
+        products = {product.code: product for product in Product.objects.all()}
+        customers = {c.name: c for c in Customer.objects.filter(name__in={plan[0] for plan in data.BILLING_PLANS})}
+        steps = []
+        for offset, (name, plan_name, interval, starts, ends, auto_issue, lines) in enumerate(data.BILLING_PLANS):
+            customer = customers[name]
+            start = billing_plans.add_months(this_month, -starts)
+            end = billing_plans.add_months(this_month, -ends + 1) - timedelta(days=1) if ends is not None else None
+            rate = Decimal(data.DEMO_RATES.get(customer.currency, "1"))
+            plan_lines = [
+                {
+                    "product": products[code],
+                    "description": description,
+                    "quantity": quantity,
+                    "unit_price": (Decimal(price) * rate).quantize(Decimal("0.01")),
+                    "discount_percent": discount,
+                }
+                for code, description, quantity, price, discount in lines
+            ]
+            plan_data = {
+                "name": plan_name,
+                "interval": interval,
+                "start_date": start,
+                "end_date": end,
+                "auto_issue": auto_issue,
+            }
+
+            def create(customer=customer, plan_data=plan_data, plan_lines=plan_lines):
+                billing_plans.create_plan(
+                    by=users["financemanager"], customer=customer, data=plan_data, lines=plan_lines
+                )
+
+            made = start - timedelta(days=7)
+            steps.append((self._at(made, 50 + offset), self._dated(made, 50 + offset, create)))
+        return steps
 
     @staticmethod
     def _step(deal: dict, operation, **arguments):
