@@ -434,7 +434,7 @@ class Command(BaseCommand):
         late = [c for i, c in enumerate(customers) if data.PAYERS[i % len(data.PAYERS)] == "late"]
         if late:
             credit.set_hold(customer=late[0], by=manager, reason=data.HOLD_REASON, until=None)
-        invoice = Invoice.objects.open().filter(balance_due__gt=60).order_by("-issue_date").first()
+        invoice = Invoice.objects.open().filter(balance_due__gt=60, billing_plan=None).order_by("-issue_date").first()
         if invoice is not None:
             short = invoice.balance_due - Decimal("12.40")
             receivables.record_payment(
