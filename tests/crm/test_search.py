@@ -94,8 +94,8 @@ class TestKinds:
         for n in range(7):
             OpportunityFactory(customer=customer, name=f"Acme deal {n}")
             LeadFactory(company=f"Acme lead {n}")
-        # user; customers: count + rows; contacts: count; leads and deals: count + rows; invoices: count
-        with django_assert_num_queries(1 + 2 + 1 + 2 + 2 + 1):
+        # user; customers: count + rows; contacts: count; leads and deals: count + rows; invoices: count; payments: count
+        with django_assert_num_queries(1 + 2 + 1 + 2 + 2 + 1 + 1):
             page = search_page(client, "acme")
         assert len(titles(page, "opportunities")) == 5
         assert "7" in page.by_id("search-opportunities-title").text
