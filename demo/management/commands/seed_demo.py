@@ -427,7 +427,7 @@ class Command(BaseCommand):
             habit = data.PAYERS[i % len(data.PAYERS)]
             owed = Invoice.objects.open().filter(customer=customer).aggregate(s=Sum("balance_due"))["s"] or 0
             if habit == "stretched" and owed > 2000:
-                limit = max(Decimal("1000"), round_money(Decimal(owed) * Decimal("0.6")).quantize(Decimal("1000")))
+                limit = max(Decimal("1000"), (Decimal(owed) * Decimal("0.6") / 1000).quantize(Decimal("1")) * 1000)
                 update_customer(customer=customer, by=manager, data={"credit_limit": limit})
             if habit == "prompt" and i % 4 == 0:
                 statements.set_monthly_statement(customer=customer, by=clerk, enabled=True)
