@@ -11,7 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import exceptions, pagination, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -59,17 +65,20 @@ CUSTOMER_FIELDS = {
     "unapplied": serializers.DecimalField(**MONEY),
 }
 
-AgingSerializer = inline_serializer(
-    "Aging",
-    {
-        "as_of": serializers.DateField(),
-        "buckets": AgingBucketSerializer(many=True),
-        "totals": inline_serializer("AgingTotal", TOTAL_FIELDS, many=True),
-        "count": serializers.IntegerField(help_text="Rows (customer and currency) owing something."),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": inline_serializer("AgingCustomer", CUSTOMER_FIELDS, many=True),
-    },
+# One object, not a list: the page of rows sits inside it (many=False keeps the schema from wrapping it).
+AgingSerializer = extend_schema_serializer(many=False)(
+    inline_serializer(
+        "Aging",
+        {
+            "as_of": serializers.DateField(),
+            "buckets": AgingBucketSerializer(many=True),
+            "totals": inline_serializer("AgingTotal", TOTAL_FIELDS, many=True),
+            "count": serializers.IntegerField(help_text="Rows (customer and currency) owing something."),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": inline_serializer("AgingCustomer", CUSTOMER_FIELDS, many=True),
+        },
+    )
 )
 
 
@@ -79,8 +88,8 @@ class AgingPagination(pagination.PageNumberPagination):
     max_page_size = 200
 
     def get_page_number(self, request, paginator):
-        value = request.query_params.get(self.page_query_param) or 1
-        if not str(value).isdigit() or len(str(value)) > 9:
+        value = str(request.query_params.get(self.page_query_param) or 1)
+        if not value.isdigit() or len(value) > 9 or int(value) < 1:
             raise exceptions.ValidationError({"page": ["Enter a page number from 1."]})
         return value
 
@@ -105,7 +114,9 @@ class AgingViewSet(viewsets.GenericViewSet):
     """Aging as of a day: one aggregate query per answer, never a Python loop over invoices."""
 
     permission_classes = [IsAuthenticated, TokenScopePermission]
-    pagination_class = AgingPagination
+    # Paginated by hand (self.paginator below): the answer wraps the page in the day's
+    # buckets and totals, which the schema's own "paginated list" could not describe.
+    pagination_class = None
     filter_backends = []
     queryset = Customer.objects.none()  # names nothing: the rows are aggregates
 
@@ -122,7 +133,7 @@ class AgingViewSet(viewsets.GenericViewSet):
             OpenApiParameter("page", OpenApiTypes.INT),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page, 1 to 200; 50 by default."),
         ],
-        responses={200: AgingSerializer, 400: ERROR, 403: ERROR},
+        responses={200: AgingSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
     )
     def list(self, request):
         if not can_view_payments(request.user):
@@ -139,7 +150,8 @@ class AgingViewSet(viewsets.GenericViewSet):
         customer = cleaned.get("customer")
         where = aging.scope(request.user, owner=cleaned.get("owner"), customer=customer)
         invoices = aging.book_for(request.user, owner=cleaned.get("owner"), customer=customer)
-        page = self.paginate_queryset(aging.customer_rows(as_of, invoices))
+        paginator = AgingPagination()
+        page = paginator.paginate_queryset(aging.customer_rows(as_of, invoices), request, view=self)
         on_page = [row["customer_id"] for row in page]
         credit = {
             (row["customer_id"], row["currency"]): row["unapplied"]
@@ -175,11 +187,14 @@ class AgingViewSet(viewsets.GenericViewSet):
             {"currency": currency, **{key: "0.00" for key in [*keys, "total"]}, "unapplied": _money(amount)}
             for currency, amount in sorted(unapplied.items())
         ]
-        response = self.get_paginated_response(results)
-        response.data = {
-            "as_of": as_of.isoformat(),
-            "buckets": [{"key": b.key, "label": b.label, "low": b.low, "high": b.high} for b in aging.buckets()],
-            "totals": totals,
-            **response.data,
-        }
-        return Response(response.data)
+        return Response(
+            {
+                "as_of": as_of.isoformat(),
+                "buckets": [{"key": b.key, "label": b.label, "low": b.low, "high": b.high} for b in aging.buckets()],
+                "totals": totals,
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": results,
+            }
+        )

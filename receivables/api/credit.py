@@ -139,8 +139,8 @@ class CustomerCreditViewSet(viewsets.GenericViewSet):
 
 
 class CreditHoldSerializer(serializers.ModelSerializer):
-    set_by = serializers.StringRelatedField()
-    released_by = serializers.StringRelatedField()
+    set_by = serializers.StringRelatedField(allow_null=True)
+    released_by = serializers.StringRelatedField(allow_null=True)
     is_active = serializers.SerializerMethodField(help_text="Not released, and `until` not passed.")
 
     class Meta:
