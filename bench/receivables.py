@@ -48,7 +48,7 @@ SETTLED_AFTER_DAYS = 20  # bench.billing settles invoices 20 days after issue (t
 CREDIT_EVERY = 100  # one payment in a hundred leaves some credit unapplied …
 CREDIT_CENTS = 2500  # … this much
 OPEN_INVOICES = 1_000
-OPEN_CUSTOMER = "Bench receivables: 1,000 open invoices"
+OPEN_NOTES = "Bench receivables: one of a customer's 1,000 open invoices"
 PAID_BY_PAYMENT = 10  # the timed payment settles the 10 oldest invoices and part of the 11th
 AGING_ROUNDS = 5
 NULL = seed.NULL
@@ -193,12 +193,16 @@ def _load(strategy, cursor, tables, rows, report) -> None:
 
 
 def open_customer() -> Customer | None:
-    return Customer.objects.filter(name=OPEN_CUSTOMER).first()
+    """The seeded customer given the 1,000 open invoices (marked by their notes)."""
+    customer_id = Invoice.objects.filter(notes=OPEN_NOTES).values_list("customer_id", flat=True).first()
+    return Customer.objects.filter(pk=customer_id).first() if customer_id else None
 
 
 def seed_open_customer(*, out=print) -> Customer:
-    """A customer with OPEN_INVOICES issued invoices, nothing paid, due over the last
-    year or so (copies of a seeded invoice, numbered on in their year's INV series)."""
+    """OPEN_INVOICES issued invoices, nothing paid, due over the last year or so, on the
+    last seeded customer that can be invoiced and owes nothing (copies of a seeded
+    invoice, numbered on in their year's INV series). No customer is added: the
+    customers seed counts them to decide whether to reseed."""
     customer = open_customer()
     if customer is not None and Invoice.objects.open().filter(customer=customer).count() == OPEN_INVOICES:
         return customer
@@ -214,14 +218,15 @@ def seed_open_customer(*, out=print) -> Customer:
     today = timezone.localdate()
     with transaction.atomic():
         if customer is None:
-            customer = template.customer
-            customer.pk = customer.id = None
-            customer.name = OPEN_CUSTOMER
-            customer.tax_id = "DE000001000"  # tax ids are unique
-            customer.save()
-        InvoiceLine.objects.filter(invoice__customer=customer).delete()
-        CreditNote.objects.filter(customer=customer).delete()
-        Invoice.objects.filter(customer=customer).delete()
+            customer = (
+                Customer.objects.exclude(tax_id="")
+                .filter(currency=template.currency)
+                .exclude(pk__in=Invoice.objects.open().values("customer_id"))
+                .order_by("-pk")
+                .first()
+            )
+        InvoiceLine.objects.filter(invoice__notes=OPEN_NOTES).delete()
+        Invoice.objects.filter(notes=OPEN_NOTES).delete()
         days = [today - timedelta(days=(OPEN_INVOICES - i) // 3 + 1) for i in range(OPEN_INVOICES)]
         counters = {}
         for year in sorted({day.year for day in days}):
@@ -239,6 +244,8 @@ def seed_open_customer(*, out=print) -> Customer:
             invoice.amount_paid = Decimal("0.00")
             invoice.balance_due = invoice.total
             invoice.created_by = invoice.issued_by = clerk
+            invoice.notes = OPEN_NOTES
+            invoice.billing_name, invoice.billing_tax_id = customer.legal_name or customer.name, customer.tax_id
             invoices.append(invoice)
         for counter in counters.values():
             counter.save(update_fields=["last"])
@@ -252,7 +259,9 @@ def seed_open_customer(*, out=print) -> Customer:
                     InvoiceLine(**{f.attname: getattr(line, f.attname) for f in InvoiceLine._meta.concrete_fields})
                 )
         InvoiceLine.objects.bulk_create(made, batch_size=2_000)
-    out(f"Seeded {OPEN_CUSTOMER!r} with {OPEN_INVOICES:,} open invoices in {time.perf_counter() - started:.1f} s.")
+    out(
+        f"Seeded {OPEN_INVOICES:,} open invoices on customer {customer.pk} ({customer.name}) in {time.perf_counter() - started:.1f} s."
+    )
     return customer
 
 
