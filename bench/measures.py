@@ -17,6 +17,7 @@ results and says PASS or MISS. Later issues add theirs here:
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count
@@ -75,6 +76,9 @@ class BenchContext:
     invoice_customer_id: int = 0  # a key account with ~2,000 invoices (the customer filter)
     invoice_deep_cursor: str = ""  # the API's cursor of a page ~90% of the way down
     billing_plans: int = 0  # plans the recurring run bills (--plans)
+    # Receivables (issue 10; zeros when no payments are seeded).
+    open_customer_id: int = 0  # a customer with 1,000 open invoices
+    payment_amount: Decimal = Decimal("0.00")  # settles its 10 oldest and part of the 11th
 
 
 MEASURES: dict[str, Measure] = {}
@@ -137,6 +141,9 @@ def build_context(rep_id: int) -> BenchContext:
     from bench.billing import add_billing_context  # here: bench.billing imports this module
 
     add_billing_context(ctx)
+    from bench.receivables import add_receivables_context
+
+    add_receivables_context(ctx)
     return ctx
 
 

@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, User
 from accounts.services import create_api_token
-from bench import billing, seed
+from bench import billing, receivables, seed
 from bench.database import bench_database
 from bench.measures import MEASURES, TARGETS, BenchContext, build_context
 
@@ -189,6 +189,9 @@ def main(argv) -> int:
             )
         elif args.invoices:
             print(f"Reusing {args.invoices:,} seeded invoices.")
+        # --- receivables (issue 10): the invoices' payments, after them ---
+        if args.invoices:
+            receivables.seed_receivables(reuse=args.reuse)
 
         rep = reps[0]
         ctx = build_context(rep.pk)
@@ -319,6 +322,8 @@ class MeasureRun:
             self.error, self.skipped = "no feed seeded (--feed-items)", True
         elif measure.name.startswith(("invoice_list", "invoice_api")) and not ctx.invoices:
             self.error, self.skipped = "no invoices seeded (--invoices)", True
+        elif measure.name.startswith("receivables_") and not ctx.open_customer_id:
+            self.error, self.skipped = "no payments seeded (--invoices)", True
         elif not url:
             self.error, self.skipped = "no such page on this branch", True
         elif measure.call is not None:
