@@ -1,6 +1,7 @@
 """Aging of the receivables as of any day, computed in the database.
 
-What an invoice still owed at the end of day D:
+What an invoice still owed at the end of day D (read from its balance_due when it has not
+changed since — see _open_then — else from its ledger rows):
 
     open(D) = total − credit notes issued ≤ D − allocations live at D − write-offs approved ≤ D
 
@@ -25,7 +26,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -37,8 +38,8 @@ from .permissions import can_view_book
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 # "Owes something" is at least a cent, not > 0: SQLite sums with floats and leaves 1e-13 where nothing is owed.
 CENT = Decimal("0.01")
-# What an invoice still owed at the as-of day (the aliases of invoices_as_of).
-OPEN_THEN = F("total") - F("credited_then") - F("paid_then") - F("written_off_then")
+# What an invoice still owed at the as-of day, from its ledger rows (the aliases of invoices_as_of).
+LEDGER_THEN = F("total") - F("credited_then") - F("paid_then") - F("written_off_then")
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,17 @@ def invoices_as_of(as_of: date, invoices: QuerySet | None = None) -> QuerySet:
                 WriteOff.objects.filter(status=WriteOff.Status.APPROVED, written_off_on__lte=as_of)
             ),
         )
-        .alias(open_amount=OPEN_THEN)
+        .alias(open_amount=_open_then(as_of))
     )
+
+
+def _open_then(as_of: date) -> Case:
+    """What the invoice owed at the end of `as_of`. One unchanged since then owed what it
+    owes now: its balance_due, which the services keep in the transaction of every change
+    (payment, credit, write-off, void — each saves the invoice), so its ledger rows are
+    read only for invoices changed after the day. Today's aging is one scan of the
+    invoices; last month's reads the ledger of what changed since."""
+    return Case(When(updated_at__lt=_end_of(as_of), then=F("balance_due")), default=LEDGER_THEN, output_field=MONEY)
 
 
 def scope(user, *, owner=None, customer=None) -> Q:
@@ -196,7 +206,7 @@ def open_invoices(as_of: date, invoices: QuerySet | None = None, bucket: Bucket 
     rows = invoices_as_of(as_of, invoices).filter(open_amount__gte=CENT)
     if bucket is not None:
         rows = rows.filter(bucket.due_dates(as_of))
-    return rows.annotate(open_then=OPEN_THEN).select_related("customer").order_by("due_date", "id")
+    return rows.annotate(open_then=_open_then(as_of)).select_related("customer").order_by("due_date", "id")
 
 
 def payments_as_of(as_of: date, where: Q | None = None) -> QuerySet:

@@ -2,7 +2,7 @@
 day (payments, credit notes, unallocations, voids), per currency, reconciled with the
 open balances, and who sees which customers."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -132,6 +132,20 @@ class TestReconciliation:
         assert {row["currency"]: row["total"] for row in aging.totals(today)} == balances
         for row in aging.totals(today):
             assert sum((row[key] for key in KEYS), D("0")) == row["total"]
+
+    def test_an_invoice_unchanged_since_the_day_reads_its_balance_which_agrees_with_its_ledger(
+        self, spread, clerk, customer
+    ):
+        pay(clerk, customer, "250.00", date(2026, 6, 1))  # oldest due first: half of over_90
+        billing.credit_invoice(invoice=spread["days_1_30"], by=clerk, reason="Returned", on=date(2026, 6, 20))
+        from_ledger = aging.totals(AS_OF)  # every invoice changed today: read from its ledger rows
+        Invoice.objects.update(updated_at=timezone.make_aware(datetime(2026, 6, 30, 18)))
+        assert aging.totals(AS_OF) == from_ledger  # unchanged since the day: read from balance_due
+        assert by_bucket(from_ledger) == [D("100.00"), D("0.00"), D("300.00"), D("400.00"), D("250.00")]
+        # Changed after the day, it reads its ledger again: the later payment does not count then.
+        pay(clerk, customer, "250.00", date(2026, 7, 5))
+        assert aging.totals(AS_OF) == from_ledger
+        assert owed(spread["over_90"], AS_OF) == D("250.00")
 
     def test_unapplied_credit_is_shown_apart_as_of_the_day(self, issue, clerk, customer):
         issue("100.00", on=date(2026, 5, 1))
