@@ -139,6 +139,8 @@ class AgingViewSet(viewsets.GenericViewSet):
         if not can_view_payments(request.user):
             raise PermissionDenied("You may not see receivables.")
         params = {name: request.query_params.get(name) for name in ("as_of", "owner", "customer")}
+        if params["owner"] is not None and not can_view_book(request.user):
+            raise exceptions.ValidationError({"owner": ["You see your own customers only: leave the owner out."]})
         form = AgingFilterForm(
             {k: v for k, v in params.items() if v is not None}, with_owner=can_view_book(request.user)
         )

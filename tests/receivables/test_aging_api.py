@@ -114,3 +114,9 @@ def test_the_query_count_does_not_grow_with_the_customers(token_client, clerk, i
         issue("10.00", on=date(2026, 6, 1), who=CustomerFactory())
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get(URL).json()["count"] == 16
+
+
+def test_a_rep_asking_for_an_owner_is_told_so(token_client, rep):
+    response = token_client(rep).get("/api/v1/aging/", {"owner": "null"})
+    assert response.status_code == 400
+    assert "owner" in response.json()["error"]["fields"]
