@@ -4,7 +4,11 @@ Seeding (`seed_invoices`): invoices over the last two years, 1–5 lines each, o
 customers that can be invoiced (a tax id), a tenth of them on the 50 key accounts
 (~2,000 each: the customer filter reads one). About half are open (issued or
 partially paid; the older open ones overdue), the rest paid, 1% void, 0.1% drafts,
-and 3% carry a credit note crediting their first line. Amounts are what the services
+and 3% carry a credit note crediting their first line. Every tenth customer pays
+promptly (nothing of theirs is open after 30 days): with half the book open, every
+other customer is on credit hold (receivables.credit: overdue for more than 60
+days), and the scenarios that issue pick prompt payers without a credit limit, as a
+clerk would issue to customers in good standing. Amounts are what the services
 would compute (rounded half-up per line, tax per line), so every check constraint
 holds; numbers run INV-<year>-<seq> (CN-… for credit notes) without gaps in issue-
 date order, and core.numbering's counters carry on after them. PostgreSQL: COPY into
@@ -43,7 +47,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
 from django.db import connection, connections, transaction
-from django.db.models import Count, IntegerField, Max
+from django.db.models import Count, F, IntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django_countries import countries
@@ -62,8 +66,9 @@ HISTORY_DAYS = 730  # issue dates over the last two years, oldest first
 KEY_ACCOUNTS = seed.KEY_ACCOUNTS  # customers 1–50 (with a tax id) …
 KEY_ACCOUNT_PERCENT = 10  # … get a tenth of the invoices
 RECENT_DAYS = 45  # younger invoices are mostly still open
+PROMPT_EVERY, PROMPT_DAYS = 10, 30  # customers 10, 20, 30 … pay everything within 30 days
 # Per mille of invoices: void; open when recent / older (≈ 50% open overall); credited.
-VOID, OPEN_RECENT, OPEN_OLDER, CREDITED = 10, 940, 475, 30
+VOID, OPEN_RECENT, OPEN_OLDER, CREDITED = 10, 940, 520, 30
 PARTIALLY_PAID_EVERY = 5  # one open invoice in five has a payment on it
 SENT_PERCENT = 90
 DRAFTS_PER_MILLE = 1  # the newest ids: drafts someone is still working on
@@ -245,7 +250,7 @@ class InvoiceRows:
             bits, share = divmod(bits, 80)
             bits, credit_draw = divmod(bits, 1000)
             bits, sent_draw = divmod(bits, 100)
-            customer, currency, terms, days, name, address, tax_id, email = customers[who]
+            customer, currency, terms, days, name, address, tax_id, email, prompt = customers[who]
 
             subtotal = tax_total = 0
             first = None
@@ -284,7 +289,11 @@ class InvoiceRows:
                     credited = first[3]
                     self._credit_note(rows, invoice_id, customer, currency, first, day)
                 left = total - credited
-                is_open = state < VOID + (OPEN_RECENT if last_day - day < RECENT_DAYS else OPEN_OLDER)
+                age = last_day - day
+                if prompt:
+                    is_open = age < PROMPT_DAYS and state < VOID + OPEN_RECENT
+                else:
+                    is_open = state < VOID + (OPEN_RECENT if age < RECENT_DAYS else OPEN_OLDER)
                 if not is_open:
                     paid = left
                 elif state % PARTIALLY_PAID_EVERY == 0:
@@ -316,8 +325,8 @@ class InvoiceRows:
 
 
 def _invoiceable_customers(newline: str) -> list[tuple]:
-    """(id, currency, terms, days, billing name, billing address, tax id, email) of
-    every customer with a tax id (what issuing requires), in id order."""
+    """(id, currency, terms, days, billing name, billing address, tax id, email, prompt
+    payer?) of every customer with a tax id (what issuing requires), in id order."""
     names = dict(countries)
     rows = []
     for pk, name, legal, tax_id, street, street2, postal, city, region, country, currency, terms, days, email in (
@@ -343,7 +352,8 @@ def _invoiceable_customers(newline: str) -> list[tuple]:
     ):
         city_line = " ".join(part for part in (postal, city) if part)
         address = newline.join(line for line in (street, street2, city_line, region, names.get(country, "")) if line)
-        rows.append((str(pk), currency, terms, days, legal or name, address, tax_id, email))
+        prompt = pk % PROMPT_EVERY == 0
+        rows.append((str(pk), currency, terms, days, legal or name, address, tax_id, email, prompt))
     return rows
 
 
@@ -353,10 +363,14 @@ def _loader(tables: list[seed.Table]):
 
 
 def _clear_billing(cursor) -> None:
-    """Every invoice, credit note, plan and run, their documents and feed items, and
-    the INV/CN counters: the seed starts from nothing."""
+    """Every invoice, credit note, plan and run, their documents and feed items, the
+    INV/CN counters, and the customers' payment behaviour measured on the old ones
+    (receivables' Standing): the seed starts from nothing."""
     from collaboration.models import FeedItem
     from core.models import Document
+    from receivables.models import Standing
+
+    Standing.objects.all().delete()
 
     models = [CreditNoteLine, CreditNote, InvoiceLine, Invoice, BillingPlanLine, BillingPlan]
     types = [ContentType.objects.get_for_model(model) for model in (Invoice, CreditNote, BillingPlan)]
@@ -577,9 +591,20 @@ BENCH_PDF_NOTES = "Bench PDF invoice"
 LONG_PDF_NOTES = "Bench PDF invoice, 150 lines"
 
 
+def in_good_standing():
+    """Customers the seed never lets fall behind (prompt payers) and without a credit
+    limit, beyond the key accounts: issuing to them passes receivables' credit check
+    however many invoices the scenarios add."""
+    return (
+        Customer.objects.annotate(payer=F("id") % PROMPT_EVERY)
+        .filter(payer=0, credit_limit__isnull=True, pk__gt=KEY_ACCOUNTS)
+        .exclude(tax_id="")
+        .exclude(address_line1="")
+    )
+
+
 def _pdf_customer(ctx) -> Customer:
-    customers = Customer.objects.exclude(tax_id="").exclude(address_line1="").order_by("pk")
-    return customers.filter(pk=ctx.record_id).first() or customers.first()
+    return in_good_standing().order_by("pk").first()
 
 
 def _bench_invoice(ctx, *, notes: str = BENCH_PDF_NOTES, lines: int = 12) -> Invoice:
@@ -782,9 +807,7 @@ def invoice_issue_concurrent(ctx):
     by = clerk()
     lines = _five_lines(tax_rates())
     count = ISSUING_CLIENTS * INVOICES_PER_CLIENT
-    customers = list(
-        Customer.objects.exclude(tax_id="").filter(pk__gt=KEY_ACCOUNTS).order_by("?")[: count + INVOICES_PER_CLIENT]
-    )
+    customers = list(in_good_standing().order_by("?")[: count + INVOICES_PER_CLIENT])
     drafts = [services.create_invoice(by=by, customer=customer, lines=lines).pk for customer in customers]
     alone, drafts = drafts[:INVOICES_PER_CLIENT], drafts[INVOICES_PER_CLIENT:]
     started = time.perf_counter()
@@ -853,17 +876,13 @@ def invoice_issue_rate(results):
 
 def seed_plans(count: int, *, as_of: date) -> int:
     """`count` new active plans, each with one period due by `as_of` (it started 0–27
-    days before), two lines each; every earlier plan is stopped. Loaded like the
+    days before), two lines each, on customers in good standing (several plans each
+    when there are fewer of them); every earlier plan is stopped. Loaded like the
     invoices (COPY, nothing dropped). Returns the first new plan's id."""
     rates = tax_rates()
     manager = finance_manager()
     BillingPlan.objects.filter(is_active=True).update(is_active=False)
-    customers = list(
-        Customer.objects.exclude(tax_id="")
-        .filter(pk__gt=KEY_ACCOUNTS)
-        .order_by("?")
-        .values_list("pk", "currency")[:count]
-    )
+    customers = list(in_good_standing().order_by("?").values_list("pk", "currency")[:count])
     tables = [seed.Table(BillingPlan, PLAN_COLUMNS), seed.Table(BillingPlanLine, PLAN_LINE_COLUMNS)]
     strategy, _ = _loader(tables)
     first_plan = (BillingPlan.objects.aggregate(last=Max("id"))["last"] or 0) + 1
