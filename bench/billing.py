@@ -797,9 +797,9 @@ def invoice_issue_concurrent(ctx):
     """16 clients issue 25 five-line drafts each (made beforehand, not timed) on
     distinct customers, all starting together. Each client is a process of its own
     (forked, with its own connection), as gunicorn workers are: threads of this one
-    process would measure Python's global interpreter lock as much as the numbering
-    (29–35/s here against 35–60/s for processes). One client issuing 25 alone first
-    gives the figure to compare with."""
+    process would share Python's global interpreter lock, which those do not. One
+    client issuing 25 alone first gives the figure to compare with: as fast means the
+    machine's CPU is the limit, not the counter's row lock."""
     from billing import services
 
     if connection.vendor != "postgresql":  # SQLite writes one transaction at a time: "database is locked"
