@@ -43,11 +43,12 @@ from decimal import Decimal
 from unittest import mock
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
 from django.db import connection, connections, transaction
-from django.db.models import Count, F, IntegerField, Max
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django_countries import countries
@@ -593,13 +594,16 @@ LONG_PDF_NOTES = "Bench PDF invoice, 150 lines"
 
 def in_good_standing():
     """Customers the seed never lets fall behind (prompt payers) and without a credit
-    limit, beyond the key accounts: issuing to them passes receivables' credit check
-    however many invoices the scenarios add."""
+    limit, beyond the key accounts, and owing nothing long overdue (another seed may
+    give one of them old open invoices): issuing to them passes receivables' credit
+    check however many invoices the scenarios add."""
+    long_overdue = timezone.localdate() - timedelta(days=int(settings.RECEIVABLES["HOLD_OVERDUE_DAYS"]))
     return (
         Customer.objects.annotate(payer=F("id") % PROMPT_EVERY)
         .filter(payer=0, credit_limit__isnull=True, pk__gt=KEY_ACCOUNTS)
         .exclude(tax_id="")
         .exclude(address_line1="")
+        .exclude(Exists(Invoice.objects.open().filter(customer=OuterRef("pk"), due_date__lt=long_overdue)))
     )
 
 
