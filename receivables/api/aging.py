@@ -139,6 +139,10 @@ class AgingViewSet(viewsets.GenericViewSet):
         if not can_view_payments(request.user):
             raise PermissionDenied("You may not see receivables.")
         params = {name: request.query_params.get(name) for name in ("as_of", "owner", "customer")}
+        if params["as_of"] is not None and not params["as_of"].strip():
+            raise exceptions.ValidationError(
+                {"as_of": ["Enter a date such as 2026-03-31, or leave as_of out for today."]}
+            )
         if params["owner"] is not None and not can_view_book(request.user):
             raise exceptions.ValidationError({"owner": ["You see your own customers only: leave the owner out."]})
         form = AgingFilterForm(

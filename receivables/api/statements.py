@@ -171,6 +171,7 @@ class CustomerStatementViewSet(PDFErrorsAsJSON, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, TokenScopePermission]
     pagination_class = None
     filter_backends = []
+    serializer_class = StatementSendSerializer  # what OPTIONS describes (the only thing posted here)
     queryset = Customer.objects.none()  # names the model; _customer() reads the one asked for
     schema = OneStatementSchema()
 

@@ -120,3 +120,13 @@ def test_a_rep_asking_for_an_owner_is_told_so(token_client, rep):
     response = token_client(rep).get("/api/v1/aging/", {"owner": "null"})
     assert response.status_code == 400
     assert "owner" in response.json()["error"]["fields"]
+
+
+def test_an_empty_day_is_a_400_not_today(token_client, finance_manager):
+    assert token_client(finance_manager).get("/api/v1/aging/", {"as_of": ""}).status_code == 400
+    assert token_client(finance_manager).get("/api/v1/aging/").status_code == 200
+
+
+def test_options_on_the_statement_send_describe_it(token_client, finance_manager, customer):
+    response = token_client(finance_manager).options(f"/api/v1/customers/{customer.pk}/statement/send/")
+    assert response.status_code == 200
