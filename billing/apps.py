@@ -8,11 +8,15 @@ class BillingConfig(AppConfig):
     def ready(self):
         from collaboration import registry as feed
         from core import documents
+        from core.cache import track_changes
 
         from . import documents as pdfs
         from .models import BillingPlan, CreditNote, Invoice
         from .permissions import can_issue, can_view_invoices
         from .services import CREDIT_NOTE_DOCUMENT, INVOICE_DOCUMENT
+
+        # The invoice list's summary (count, totals) is cached per filter until an invoice changes.
+        track_changes(Invoice)
 
         # Every role reads invoices, so whoever may read them sees their feeds.
         def visible(model):

@@ -10,10 +10,13 @@ class ReceivablesConfig(AppConfig):
         from billing.models import Invoice
         from billing.services import register_ledger_hook
         from collaboration import registry as feed
+        from core.cache import track_changes
 
         from .models import CreditHold, Payment, WriteOff
         from .services import WRITE_OFF_APPROVAL, decide_write_off, ledger_changed
 
+        # The payment list's summary (count, totals) is cached per filter until a payment changes.
+        track_changes(Payment)
         feed.register_record(Payment, visible=lambda user: Payment.objects.visible_to(user))
         feed.register_record(
             WriteOff,

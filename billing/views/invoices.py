@@ -27,9 +27,8 @@ from django_tables2 import SingleTableMixin
 
 from core import documents
 from core.concurrency import StaleVersion
-from core.csv import csv_response
 from core.document_views import pdf_response
-from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
+from core.lists import FilteredListMixin, ListPageMixin, active_filter_count, mark_invalid_filters
 from core.money import round_money, tax_amount, tax_summary
 from core.search import clean_query
 from core.tables import CappedPaginator
@@ -150,34 +149,26 @@ def prepare_invoice_filters(form):
     return form
 
 
-class InvoiceListView(InvoiceViewMixin, ListPageMixin, SingleTableMixin, FilterView):
+class InvoiceListView(InvoiceViewMixin, FilteredListMixin, ListPageMixin, SingleTableMixin, FilterView):
     """Invoices with filters, sortable and paginated, the filtered set's count and
-    totals per currency, and a CSV export (`?_export=csv`) of exactly that set."""
+    totals per currency after load, and a CSV export (`?_export=csv`) of exactly that
+    set (core.lists)."""
 
     list_key = "billing:invoice_list"
     filterset_class = InvoiceFilterSet
     table_class = InvoiceTable
     table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
     template_name = "billing/invoice_list.html"
+    filter_params = FILTER_PARAMS
+    csv_columns = CSV_COLUMNS
+    csv_name = "invoices"
 
     def get_queryset(self):
         return Invoice.objects.visible_to(self.request.user).select_related("customer")
 
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("_export") == "csv":
-            filterset = self.get_filterset(self.filterset_class)
-            if filterset.is_valid():  # an invalid filter shows the page with its error instead
-                return self.export_csv(filterset.qs)
-        return super().get(request, *args, **kwargs)
-
-    def export_csv(self, queryset):
-        table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
-        rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
-        return csv_response(rows, CSV_COLUMNS, f"invoices-{timezone.localdate():%Y-%m-%d}.csv")
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(self.request.GET.get(param) for param in FILTER_PARAMS)
+    def summarize(self, queryset) -> dict:
+        totals = invoice_totals(queryset)
+        return {"totals": totals, "invoice_count": sum(row["count"] for row in totals)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -190,10 +181,6 @@ class InvoiceListView(InvoiceViewMixin, ListPageMixin, SingleTableMixin, FilterV
         context["filter_customer"] = (
             Customer.objects.filter(pk=customer_id).only("id", "name").first() if customer_id else None
         )
-        context["page_notice"] = missing_page_notice(self.request, context["table"])
-        context["is_filtered"] = self.is_filtered
-        context["totals"] = invoice_totals(filterset.qs) if valid else []
-        context["invoice_count"] = sum(row["count"] for row in context["totals"])
         context["can_create"] = can_create_invoice(self.request.user)
         return context
 

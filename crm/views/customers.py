@@ -21,10 +21,8 @@ from django_htmx.http import reswap, retarget
 from django_tables2 import SingleTableMixin
 
 from accounts.roles import SALES_ROLES
-from core.cache import cached_result, peek_result
 from core.concurrency import StaleVersion
-from core.csv import csv_response
-from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
+from core.lists import FilteredListMixin, ListPageMixin, active_filter_count, mark_invalid_filters
 from core.tables import CappedPaginator
 
 from ..fields import customer_csv_columns
@@ -72,65 +70,36 @@ def customer_list_title(filters: dict) -> str:
     return title
 
 
-class CustomerListView(CustomerViewMixin, ListPageMixin, SingleTableMixin, FilterView):
+class CustomerListView(CustomerViewMixin, FilteredListMixin, ListPageMixin, SingleTableMixin, FilterView):
     """Customers with search, an All / Mine switch, owner/status/billing filters,
-    optional columns, sorting, pagination and a CSV export (`?_export=csv`) of
-    exactly the filtered, sorted set."""
+    optional columns, sorting, pagination (without a COUNT: django-tables2's
+    LazyPaginator), the count and credit granted after load, and a CSV export
+    (`?_export=csv`) of exactly the filtered, sorted set (core.lists)."""
 
     list_key = "crm:customer_list"
     filterset_class = CustomerFilterSet
     table_class = CustomerTable
     table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
     template_name = "crm/customer_list.html"
+    filter_params = FILTER_PARAMS
+    csv_columns = CSV_COLUMNS
+    csv_name = "customers"
 
-    def get(self, request, *args, **kwargs):
-        part = "csv" if request.GET.get("_export") == "csv" else request.GET.get("_part")
-        if part in ("csv", "summary"):
-            filterset = self.get_filterset(self.filterset_class)
-            if filterset.is_valid():  # an invalid filter shows the page with its error instead
-                if part == "csv":
-                    return self.export_csv(filterset.qs)
-                return self.render_summary(filterset.qs)
-        return super().get(request, *args, **kwargs)
-
-    def render_summary(self, queryset):
-        """How many customers the filters find and the credit granted to them. Counting
-        and summing 100,000 rows cost more than the rest of the page together, so the
-        page asks for them afterwards (htmx, on load) unless they are cached already,
-        and pages through the table without a COUNT (django-tables2's LazyPaginator)."""
-        summary = cached_result(  # per filter, until a customer changes (core.cache)
-            queryset,
-            "summary",
-            lambda: {"customer_count": queryset.count(), "credit_totals": list(queryset.credit_totals())},
-        )
-        return render(self.request, "crm/customer_list.html#summary", {**summary, "is_filtered": self.is_filtered})
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(self.request.GET.get(param) for param in FILTER_PARAMS)
-
-    def export_csv(self, queryset):
-        table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
-        rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
-        return csv_response(rows, CSV_COLUMNS, f"customers-{timezone.localdate():%Y-%m-%d}.csv")
+    def summarize(self, queryset) -> dict:
+        return {"customer_count": queryset.count(), "credit_totals": list(queryset.credit_totals())}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
         form = prepare_filter_form(filterset.form)
-        # An unbound filterset (no parameters at all) lists everything: as good as valid.
         valid = not filterset.is_bound or filterset.is_valid()
         cleaned = form.cleaned_data if filterset.is_bound and valid else {}
         context["shown_filters"] = mark_invalid_filters(form, always_shown=("q", "owner", "status", "billing"))
         context["folded_filter_count"] = active_filter_count(form, exclude=FOLDED_FILTERS_EXCLUDE)
-        context["page_notice"] = missing_page_notice(self.request, context["table"])
-        context["is_filtered"] = self.is_filtered
         context["can_create"] = can_create_customer(self.request.user)
         context["list_title"] = customer_list_title(cleaned)
         context["mine"] = bool(cleaned.get("mine"))
         context["offers_mine"] = self.request.user.has_role(*SALES_ROLES) or context["mine"]
-        # Shown in the page when cached (a warm page is one request), asked for afterwards otherwise.
-        context["summary"] = peek_result(filterset.qs, "summary") if valid else None
         return context
 
 

@@ -14,15 +14,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from billing.models import Invoice
 from core.concurrency import StaleVersion
-from core.csv import csv_response
-from core.lists import ListPageMixin, active_filter_count, mark_invalid_filters, missing_page_notice
+from core.lists import FilteredListMixin, ListPageMixin, active_filter_count, mark_invalid_filters
 from core.money import format_amount
 from core.search import clean_query
 from core.tables import CappedPaginator
@@ -134,15 +132,19 @@ def prepare_payment_filters(form):
     return form
 
 
-class PaymentListView(ListPageMixin, SingleTableMixin, FilterView):
+class PaymentListView(FilteredListMixin, ListPageMixin, SingleTableMixin, FilterView):
     """Payments with filters, sortable and paginated, the filtered set's count and
-    totals per currency, and a CSV export (`?_export=csv`) of exactly that set."""
+    totals per currency after load, and a CSV export (`?_export=csv`) of exactly that
+    set (core.lists)."""
 
     list_key = "receivables:payment_list"
     filterset_class = PaymentFilterSet
     table_class = PaymentTable
     table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
     template_name = LIST_TEMPLATE
+    filter_params = FILTER_PARAMS
+    csv_columns = CSV_COLUMNS
+    csv_name = "payments"
 
     def dispatch(self, request, *args, **kwargs):
         _may_read(request.user)
@@ -154,21 +156,9 @@ class PaymentListView(ListPageMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return Payment.objects.visible_to(self.request.user).select_related("customer")
 
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("_export") == "csv":
-            filterset = self.get_filterset(self.filterset_class)
-            if filterset.is_valid():  # an invalid filter shows the page with its error instead
-                return self.export_csv(filterset.qs)
-        return super().get(request, *args, **kwargs)
-
-    def export_csv(self, queryset):
-        table = self.table_class(queryset, order_by=self.request.GET.getlist("sort") or None)
-        rows = table.data.data.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2000)
-        return csv_response(rows, CSV_COLUMNS, f"payments-{timezone.localdate():%Y-%m-%d}.csv")
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(self.request.GET.get(param) for param in FILTER_PARAMS)
+    def summarize(self, queryset) -> dict:
+        totals = payment_totals(queryset)
+        return {"totals": totals, "payment_count": sum(row["count"] for row in totals)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -181,10 +171,6 @@ class PaymentListView(ListPageMixin, SingleTableMixin, FilterView):
         context["filter_customer"] = (
             Customer.objects.filter(pk=customer_id).only("id", "name").first() if customer_id else None
         )
-        context["page_notice"] = missing_page_notice(self.request, context["table"])
-        context["is_filtered"] = self.is_filtered
-        context["totals"] = payment_totals(filterset.qs) if valid else []
-        context["payment_count"] = sum(row["count"] for row in context["totals"])
         context["can_record"] = can_record_payment(self.request.user)
         return context
 
