@@ -142,11 +142,11 @@ class TestInvoiceList:
         # Billed: issued invoices, not the void one nor the draft; balance due: the open ones.
         summary = parse(f"<div>{client.get(f'{LIST}?_part=summary').text}</div>")
         assert "5 invoices" in summary.text
-        assert summary.by_id("invoice-totals").text.split() == "Billed: 2,000.00 EUR · 250.00 USD".split()
-        assert summary.by_id("balance-totals").text.split() == "Balance due: 2,000.00 EUR · 250.00 USD".split()
+        assert " ".join(summary.by_id("invoice-totals").text.split()) == "Billed: 2,000.00 EUR · 250.00 USD"
+        assert " ".join(summary.by_id("balance-totals").text.split()) == "Balance due: 2,000.00 EUR · 250.00 USD"
         overdue = parse(f"<div>{client.get(f'{LIST}?overdue=true&_part=summary').text}</div>")
         assert "1 invoice matches" in overdue.text
-        assert overdue.by_id("balance-totals").text.split() == "Balance due: 1,000.00 EUR".split()
+        assert " ".join(overdue.by_id("balance-totals").text.split()) == "Balance due: 1,000.00 EUR"
 
     def test_the_summary_is_cached_until_an_invoice_changes(self, signed_in, book, finance_manager):
         client = signed_in("clerk")
@@ -161,7 +161,7 @@ class TestInvoiceList:
         response = signed_in("clerk").get(f"{LIST}?status=issued&_export=csv&sort=number")
         assert response["Content-Type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:4] == "Number Status Customer Customer tax ID".split()
+        assert rows[0][:4] == ["Number", "Status", "Customer", "Customer tax ID"]
         assert sorted(row[0] for row in rows[1:]) == sorted(
             book[key].number for key in ("acme_open", "acme_overdue", "globex_open")
         )
@@ -324,14 +324,14 @@ class TestLinesEditor:
         page = parse(response.text)
         assert "correct the 1 line" in page.by_id("lines-error").text
         assert "Line 2" in page.by_id("line-1-errors").text
-        assert list(invoice.lines.values_list("description", flat=True)) == "Consulting".split()
+        assert list(invoice.lines.values_list("description", flat=True)) == ["Consulting"]
 
     def test_a_stale_version_saves_nothing(self, signed_in, clerk, customer):
         invoice = draft(clerk, customer)
         rows = [{"description": "Mine", "quantity": "1", "unit_price": "10"}]
         response = signed_in("clerk").post(self.url(invoice), lines_post(rows, version=invoice.version + 5))
         assert response.status_code == 409 and "changed by someone else" in response.text
-        assert list(invoice.lines.values_list("description", flat=True)) == "Consulting".split()
+        assert list(invoice.lines.values_list("description", flat=True)) == ["Consulting"]
 
     def test_an_issued_invoice_refuses_with_a_message(self, signed_in, clerk, customer):
         invoice = issued(clerk, customer)
@@ -342,7 +342,7 @@ class TestLinesEditor:
         assert not parse(response.text).find_all(id="add-line")
         response = client.post(self.url(invoice), lines_post(rows), follow=True)
         assert "correct it with a credit note" in response.text
-        assert list(invoice.lines.values_list("description", flat=True)) == "Consulting".split()
+        assert list(invoice.lines.values_list("description", flat=True)) == ["Consulting"]
 
     def test_a_rep_may_not_edit(self, signed_in, clerk, customer):
         invoice = draft(clerk, customer)
@@ -407,7 +407,7 @@ class TestOperations:
         assert again.status_code == 400 and "Confirm to send it again" in again.text
         assert len(mail.outbox) == 1
         client.post(reverse("billing:invoice_send", args=[invoice.pk]), {"to": "ap@acme.example", "resend": "on"})
-        assert len(mail.outbox) == 2 and mail.outbox[1].to == "ap@acme.example".split()
+        assert len(mail.outbox) == 2 and mail.outbox[1].to == ["ap@acme.example"]
         assert FeedItem.objects.filter(verb="invoice.sent").count() == 2
 
     def test_send_refuses_a_bad_address(self, signed_in, clerk, customer):
