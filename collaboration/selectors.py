@@ -19,10 +19,13 @@ class FeedFilter(models.TextChoices):
     MENTIONS = "mentions", "Mentions of me"
 
 
-def visibility_condition(user, prefix: str = "") -> Q:
+def visibility_condition(user) -> Q:
     """Items whose record `user` may see, as the apps owning the records decide
     (collaboration.registry). A model whose every record the user sees costs no
-    subquery; one they see none of is left out."""
+    subquery; one they see none of is left out; one they see some of is a correlated
+    EXISTS, probed only for the items of its type on the page. (`target_id IN (…)`
+    would be a hashed subplan that reads every visible record first: a rep's 30,000
+    payments made PostgreSQL scan all 1M items for a record feed of 20: 125 ms, not 0.5.)"""
     condition = Q(pk__in=[])
     for registered in record_types():
         visible = registered.visible(user) if user.is_authenticated else registered.model._default_manager.none()
@@ -30,9 +33,9 @@ def visibility_condition(user, prefix: str = "") -> Q:
             continue
         type_id = content_type_of(registered.model).pk
         if not visible.query.where:
-            condition |= Q(**{f"{prefix}target_type_id": type_id})
+            condition |= Q(target_type_id=type_id)
         else:
-            condition |= Q(**{f"{prefix}target_type_id": type_id, f"{prefix}target_id__in": visible.values("pk")})
+            condition |= Q(target_type_id=type_id) & Q(Exists(visible.filter(pk=OuterRef("target_id"))))
     return condition
 
 
