@@ -40,6 +40,7 @@ from core import documents, mail
 from core.money import format_amount, round_money
 from crm.models import Customer, Opportunity, ServiceCase
 
+from . import aging
 from .models import (
     ZERO,
     CollectionTask,
@@ -1197,34 +1198,51 @@ def cancel_promise(*, promise: PaymentPromise, by) -> PaymentPromise:
     return promise
 
 
+def _owed_at(day: date | None, customer_ids: set[int]) -> tuple[dict, dict]:
+    """What the customers owed per (customer, currency) and per invoice: now (day None,
+    the balances due) or at the end of `day` (from the ledger, receivables.aging). One query."""
+    invoices = Invoice.objects.filter(customer_id__in=customer_ids)
+    if day is None:
+        rows = invoices.open().annotate(owed=F("balance_due"))
+    else:
+        rows = aging.invoices_as_of(day, invoices).annotate(owed=F("open_amount"))
+    per_account: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    per_invoice: dict[int, Decimal] = {}
+    for row in rows.order_by().values("pk", "customer_id", "currency", "owed"):
+        owed = round_money(Decimal(row["owed"] or 0))  # SQLite computes the ledger in floats
+        per_invoice[row["pk"]] = owed
+        per_account[(row["customer_id"], row["currency"])] += owed
+    return per_account, per_invoice
+
+
 def evaluate_promises(*, as_of: date) -> dict[str, int]:
-    """The daily check of active promises: kept once the balance is down by the promised
-    amount from what was owed when it was taken (paid, credited or written off); broken
-    when its day has passed before that. Either way the feed says so, and a broken one
-    says dunning resumes. Two reads for all promises; one transaction per promise."""
+    """The daily check of active promises: kept once what is owed (on the invoice, or on
+    the account in the promise's currency) is down by the promised amount from what was
+    owed when it was taken; broken when its day has passed and what was owed at the end
+    of that day (read from the ledger, so a late evaluation or a payment after the day does
+    not count) was not down by that much. The feed says either; a broken promise says
+    dunning resumes. One read for today's balances and one per promised day passed."""
     promises = list(PaymentPromise.objects.active().select_related("invoice"))
     if not promises:
         return {"kept": 0, "broken": 0}
-    balances = {
-        (row["customer_id"], row["currency"]): round_money(Decimal(row["s"] or 0))
-        for row in Invoice.objects.open()
-        .filter(customer_id__in={p.customer_id for p in promises})
-        .order_by()
-        .values("customer_id", "currency")
-        .annotate(s=Sum("balance_due"))
-    }
+    customer_ids = {promise.customer_id for promise in promises}
+    owed_on = {None: _owed_at(None, customer_ids)}
+    for day in {promise.promised_for for promise in promises if promise.promised_for < as_of}:
+        owed_on[day] = _owed_at(day, customer_ids)
     counts = {"kept": 0, "broken": 0}
     for promise in promises:
+        day = promise.promised_for if promise.promised_for < as_of else None
+        per_account, per_invoice = owed_on[day]
         if promise.invoice_id is not None:
-            owed = promise.invoice.balance_due
+            owed = per_invoice.get(promise.invoice_id, ZERO)
         else:
-            owed = balances.get((promise.customer_id, promise.currency), ZERO)
+            owed = per_account.get((promise.customer_id, promise.currency), ZERO)
         if owed <= promise.balance_when_taken - promise.amount:
             outcome = PaymentPromise.Status.KEPT
-        elif promise.promised_for < as_of:
+        elif day is not None:
             outcome = PaymentPromise.Status.BROKEN
         else:
-            continue
+            continue  # its day has not passed yet
         with transaction.atomic():
             if not PaymentPromise.objects.filter(pk=promise.pk, status=PaymentPromise.Status.ACTIVE).update(
                 status=outcome, evaluated_on=as_of

@@ -533,3 +533,12 @@ def test_levels_choose_the_channel_of_the_notice(issue, customer):
     issue("100.00")
     plan = dunning.plan_dunning(on(3))
     assert plan.for_customer(customer.pk).channel == DunningLevel.Channel.LETTER
+
+
+def test_a_payment_after_the_promised_day_does_not_keep_the_promise(issue, customer, clerk):
+    invoice = issue("100.00")
+    promise = dunning.take_promise(customer=customer, by=clerk, amount="100", promised_for=on(10), on=on(2))
+    pay(clerk, invoice, D("100.00"), when=on(12))  # two days late, and the check runs a day later still
+    assert dunning.evaluate_promises(as_of=on(13)) == {"kept": 0, "broken": 1}
+    promise.refresh_from_db()
+    assert promise.status == "broken"
