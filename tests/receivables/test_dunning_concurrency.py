@@ -10,6 +10,7 @@ from django.db import connection, connections
 
 from core.models import SentEmail
 from receivables import dunning
+from receivables.dunning import runs as dunning_runs
 from receivables.models import DunningNotice, DunningNoticeLine, DunningRun
 from tests.factories import CustomerFactory
 
@@ -48,7 +49,7 @@ def at_once(work, count=THREADS) -> list:
 
 def test_one_batch_delivered_to_many_workers_sends_once(issue, clerk, monkeypatch):
     # The threads are the workers: nothing is handed to the broker.
-    monkeypatch.setattr(dunning, "_queue_send", lambda notice_id: None)
+    monkeypatch.setattr(dunning_runs, "_queue_send", lambda notice_id: None)
     customers = [CustomerFactory() for _ in range(5)]
     for customer in customers:
         issue("100.00", who=customer)
@@ -70,7 +71,7 @@ def test_one_batch_delivered_to_many_workers_sends_once(issue, clerk, monkeypatc
 
 
 def test_two_runs_started_at_once_make_one(issue, clerk, monkeypatch):
-    monkeypatch.setattr(dunning, "_dispatch", lambda run_id, customer_ids: None)  # no broker
+    monkeypatch.setattr(dunning_runs, "_dispatch", lambda run_id, customer_ids: None)  # no broker
     issue("100.00")
     outcomes = at_once(lambda: dunning.run_dunning(as_of=AS_OF + timedelta(days=1), by=clerk), count=4)
     runs = [o for o in outcomes if isinstance(o, DunningRun)]
