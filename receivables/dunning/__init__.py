@@ -34,10 +34,12 @@ from .runs import (
     document_context,
     document_filename,
     make_notices,
+    preview_dunning,
     resume_run,
     run_dunning,
     send_notice,
     start_run,
+    stop_run,
 )
 from .selection import CustomerPlan, DunningPlan, PlannedLine, Skip, plan_dunning
 from .templates import TEMPLATE_FIELDS, check_template, render_template
@@ -67,6 +69,7 @@ __all__ = [
     "hold_thresholds",
     "holds_for",
     "make_notices",
+    "preview_dunning",
     "open_dispute",
     "plan_dunning",
     "release_dunning_hold",
@@ -79,5 +82,6 @@ __all__ = [
     "set_customer_policy",
     "set_dunning_hold",
     "start_run",
+    "stop_run",
     "take_promise",
 ]

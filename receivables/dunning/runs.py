@@ -17,9 +17,9 @@ from core.money import format_amount, round_money
 from crm.models import Customer
 
 from ..models import ZERO, CollectionTask, DunningFee, DunningLevel, DunningNotice, DunningNoticeLine, DunningRun
-from ..permissions import can_run_dunning
+from ..permissions import can_run_dunning, can_view_dunning
 from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, STALE_CLAIM, DunningConflict
-from .selection import CustomerPlan, plan_dunning
+from .selection import CustomerPlan, DunningPlan, plan_dunning
 from .templates import render_template
 
 
@@ -104,6 +104,36 @@ def resume_run(*, run: DunningRun, by) -> DunningRun:
     ).values_list("customer_id", flat=True)
     planned = [customer.customer_id for customer in plan_dunning(run.as_of).to_send]
     _dispatch(run.pk, sorted(set(planned) | set(unsent)))
+    return run
+
+
+def preview_dunning(*, as_of, by) -> DunningPlan:
+    """What a run as of `as_of` would send and skip, and why (the page's and the API's
+    preview): plan_dunning itself, so the preview is what the run then sends."""
+    if not (can_run_dunning(by) or can_view_dunning(by)):
+        raise PermissionDenied("Only finance previews dunning.")
+    return plan_dunning(check_run_date(as_of))
+
+
+@transaction.atomic
+def stop_run(*, run: DunningRun, by, reason: str) -> DunningRun:
+    """Mark a run that cannot finish (its worker and broker are gone) as failed, so a new
+    run may start. Notices it sent stay sent; those still pending are skipped with the reason."""
+    if not can_run_dunning(by):
+        raise PermissionDenied("Only finance stops dunning runs.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the run is stopped."})
+    run = DunningRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != DunningRun.Status.RUNNING:
+        raise DunningConflict("This run is not in progress.", code="not_running")
+    DunningNotice.objects.filter(run=run, status=DunningNotice.Status.PENDING).update(
+        status=DunningNotice.Status.SKIPPED, skip_reason=f"the run was stopped: {reason}"[:300]
+    )
+    run.status = DunningRun.Status.FAILED
+    run.finished_at = timezone.now()
+    run.totals = {**run.totals, "stopped": reason[:300]}
+    run.save(update_fields=["status", "finished_at", "totals"])
     return run
 
 

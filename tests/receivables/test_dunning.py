@@ -542,3 +542,27 @@ def test_a_payment_after_the_promised_day_does_not_keep_the_promise(issue, custo
     assert dunning.evaluate_promises(as_of=on(13)) == {"kept": 0, "broken": 1}
     promise.refresh_from_db()
     assert promise.status == "broken"
+
+
+def test_a_run_that_cannot_finish_is_stopped_and_another_may_start(
+    issue, customer, clerk, run, django_capture_on_commit_callbacks
+):
+    issue("100.00")
+    with django_capture_on_commit_callbacks(execute=False):  # the broker lost the batches
+        stuck = dunning.run_dunning(as_of=on(3), by=clerk)
+    with pytest.raises(ValidationError, match="Say why"):
+        dunning.stop_run(run=stuck, by=clerk, reason="")
+    stopped = dunning.stop_run(run=stuck, by=clerk, reason="Redis was restarted")
+    assert stopped.status == "failed" and stopped.totals["stopped"] == "Redis was restarted"
+    assert run(on(3)).summary["sent"] == 1
+
+
+def test_the_preview_is_for_finance_and_never_for_a_future_day(issue, customer, clerk, rep, sales_manager):
+    issue("100.00")
+    plan = dunning.preview_dunning(as_of=on(3), by=clerk)
+    assert [c.customer_id for c in plan.to_send] == [customer.pk]
+    assert dunning.preview_dunning(as_of=on(3), by=sales_manager).to_send
+    with pytest.raises(PermissionDenied):
+        dunning.preview_dunning(as_of=on(3), by=rep)
+    with pytest.raises(ValidationError, match="never a future one"):
+        dunning.preview_dunning(as_of=date.today() + timedelta(days=1), by=clerk)
