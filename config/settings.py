@@ -154,6 +154,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "receivables.tasks.send_monthly_statements",
         "schedule": crontab(day_of_month=1, hour=6, minute=23),
     },
+    # --- dunning (receivables): promises kept or broken first, then the day's run ---
+    "receivables-evaluate-promises": {
+        "task": "receivables.tasks.evaluate_payment_promises",
+        "schedule": crontab(hour=6, minute=41),
+    },
+    "receivables-daily-dunning": {
+        "task": "receivables.tasks.run_daily_dunning",
+        "schedule": crontab(hour=7, minute=3),
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------
@@ -310,6 +319,9 @@ RECEIVABLES = {
     "HOLD_OVERDUE_AMOUNT": env.str("HOLD_OVERDUE_AMOUNT", default="1000.00"),
     # Payment behaviour is measured over this many months.
     "BEHAVIOUR_MONTHS": 12,
+    # Dunning holds a customer while an open deal is this likely (percent) or this large.
+    "DUNNING_HOLD_PROBABILITY": env.int("DUNNING_HOLD_PROBABILITY", default=75),
+    "DUNNING_HOLD_AMOUNT": env.str("DUNNING_HOLD_AMOUNT", default="50000.00"),
 }
 
 # --- Security ------------------------------------------------------------------

@@ -129,3 +129,46 @@ class ReceivablesConfig(AppConfig):
 
         register_invoice_panel(INVOICE_PANEL)
         global_search.register(PAYMENTS)
+
+        # --- dunning ---
+        from . import dunning
+        from .models import CollectionTask, Dispute, DunningHold, DunningNotice, PaymentPromise
+
+        def _finance_or_owner(model, path="customer__owner"):
+            def visible(user):
+                if user.has_perm("receivables.view_payment"):
+                    return model.objects.all()
+                if user.has_perm(f"receivables.view_{model._meta.model_name}"):
+                    return model.objects.filter(**{path: user})
+                return model.objects.none()
+
+            return visible
+
+        feed.register_record(Dispute, visible=_finance_or_owner(Dispute, "invoice__customer__owner"))
+        feed.register_record(PaymentPromise, visible=_finance_or_owner(PaymentPromise), noun="promise to pay")
+        feed.register_record(DunningHold, visible=_finance_or_owner(DunningHold))
+        feed.register_record(CollectionTask, visible=_finance_or_owner(CollectionTask), noun="collection call")
+        feed.register_record(DunningNotice, visible=_finance_or_owner(DunningNotice))
+        feed.register_event("dunning.notice_sent", "Sent the {level} ({channel}) for {invoices}")
+        feed.register_event("dunning.task_created", "Asked the account owner to call about the {level} by {due}")
+        feed.register_event("dunning.task_done", "Logged the collection call: {outcome}. {note}")
+        feed.register_event("dunning_hold.set", "Held dunning{invoice} until {until}: {reason}")
+        feed.register_event("dunning_hold.released", "Released the dunning hold ({reason}); reminders resume")
+        feed.register_event("dispute.opened", "Opened a dispute of {amount} {currency} on invoice {number}: {reason}")
+        feed.register_event(
+            "dispute.resolved", "Resolved the dispute on invoice {number}: {outcome} {credit_note} {note}"
+        )
+        feed.register_event("promise.taken", "Took a promise to pay {amount} {currency}{invoice} by {by}")
+        feed.register_event("promise.kept", "The promise to pay {amount} {currency}{invoice} by {by} was kept")
+        feed.register_event(
+            "promise.broken",
+            "The promise to pay {amount} {currency}{invoice} by {by} was broken: dunning resumes",
+        )
+        feed.register_event("promise.cancelled", "Cancelled the promise to pay {amount}: dunning resumes")
+        documents.register(
+            dunning.LETTER_DOCUMENT,
+            template="receivables/documents/dunning_letter.html",
+            context=dunning.document_context,
+            filename=dunning.document_filename,
+            can_view=lambda user, notice: can_view_standing(user, notice.customer),
+        )

@@ -263,6 +263,15 @@ class Standing(models.Model):
     dso = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, editable=False)
     trend = models.JSONField(default=list, blank=True, editable=False)
     behaviour_on = models.DateField(null=True, blank=True, editable=False)
+    # Which dunning policy reminds this customer (None: the default policy).
+    dunning_policy = models.ForeignKey(
+        "DunningPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Leave empty to follow the default dunning policy.",
+    )
 
     def __str__(self):
         return f"Standing of {self.customer}"
@@ -317,3 +326,398 @@ class Statement(models.Model):
 
     def get_absolute_url(self):
         return f"{reverse('receivables:customer_statement', args=[self.customer_id])}?as_of={self.as_of:%Y-%m-%d}"
+
+
+# --- Dunning ------------------------------------------------------------------------------
+# How overdue customers are reminded (receivables.dunning): policies of levels, the runs
+# that send notices, and what holds a reminder back (disputes, promises, manual holds).
+
+
+class DunningPolicy(models.Model):
+    """A ladder of reminders by days after the due date. One policy is the default;
+    a customer may follow another (Standing.dunning_policy)."""
+
+    name = models.CharField(max_length=100, unique=True, validators=[no_bidi_controls])
+    is_default = models.BooleanField("default", default=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name_plural = "dunning policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="receivables_one_default_dunning_policy",
+                violation_error_message="Another policy is the default already.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DunningLevel(models.Model):
+    """One step of a policy: from `days_after_due` (negative: before the due date), the
+    message to send (email, a letter PDF by email, or a task for the account owner) and
+    what it may charge. A level is sent once per invoice (DunningNoticeLine)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter (PDF)"
+        TASK = "task", "Task for the account owner"
+
+    policy = models.ForeignKey(DunningPolicy, on_delete=models.CASCADE, related_name="levels")
+    order = models.PositiveSmallIntegerField()
+    days_after_due = models.SmallIntegerField(help_text="Days after the due date; negative for a “due soon” note.")
+    name = models.CharField(max_length=100, validators=[no_bidi_controls])
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    subject_template = models.CharField(max_length=200, blank=True)
+    body_template = models.TextField(blank=True)
+    # Money: a fee charged with this level, an open item of its own (never added to an invoice).
+    fee = _money(null=True, blank=True)
+    # Percent a year on the overdue balance, charged as an open item of its own.
+    interest_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # A task level: the owner has this many days to call before the next level may go.
+    task_days = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["policy", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "order"], name="receivables_dunning_level_order"),
+            models.UniqueConstraint(fields=["policy", "days_after_due"], name="receivables_dunning_level_days"),
+            models.CheckConstraint(
+                condition=Q(fee__isnull=True) | Q(fee__gte=0), name="receivables_dunning_level_fee_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.days_after_due:+d} days)"
+
+
+class DisputeQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=Dispute.Status.OPEN)
+
+
+class Dispute(models.Model):
+    """The customer contests (part of) an invoice. While open the invoice is not dunned;
+    it ends with a credit note (in full or in part) or is rejected."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED_CREDIT = "resolved_credit", "Resolved by a credit note"
+        RESOLVED_PARTIAL = "resolved_partial", "Resolved by a partial credit"
+        REJECTED = "rejected", "Rejected"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="disputes")
+    amount = _money()
+    reason = models.CharField(max_length=300, validators=[no_bidi_controls])
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    resolution_note = models.CharField(max_length=300, blank=True, validators=[no_bidi_controls])
+    credit_note = models.ForeignKey(
+        "billing.CreditNote", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = DisputeQuerySet.as_manager()
+
+    feed_parents = ("invoice",)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_dispute_amount_positive"),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status="open"),
+                name="receivables_one_open_dispute_per_invoice",
+                violation_error_message="This invoice has an open dispute already.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dispute of {self.amount} on {self.invoice}"
+
+
+class PaymentPromiseQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=PaymentPromise.Status.ACTIVE)
+
+
+class PaymentPromise(models.Model):
+    """The customer said it will pay `amount` by `promised_for` (the whole account, or one
+    invoice). Dunning waits until that day; kept when paid by then, broken otherwise."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        KEPT = "kept", "Kept"
+        BROKEN = "broken", "Broken"
+        CANCELLED = "cancelled", "Cancelled"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payment_promises")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_promises"
+    )
+    amount = _money()
+    currency = models.CharField(max_length=3, choices=currency_choices)
+    promised_for = models.DateField()
+    # What was owed when the promise was taken (the invoice's balance, or the account's in
+    # the currency): the promise is kept once the balance is down by `amount` from this.
+    balance_when_taken = _money(editable=False)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, editable=False)
+    evaluated_on = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PaymentPromiseQuerySet.as_manager()
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-promised_for", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_promise_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["customer", "status"], name="recv_promise_customer")]
+
+    def __str__(self):
+        return f"Promise of {self.amount} {self.currency} by {self.promised_for:%Y-%m-%d}"
+
+
+class DunningHoldQuerySet(models.QuerySet):
+    def active(self, on):
+        """Holds in force on `on`: not released, and not expired by then."""
+        return self.filter(released_at__isnull=True).filter(Q(until__isnull=True) | Q(until__gte=on))
+
+
+class DunningHold(models.Model):
+    """A person stopped reminders to a customer (or about one invoice), with a reason,
+    until a day or until released. Not a credit hold: selling goes on."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="dunning_holds")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="dunning_holds")
+    reason = models.CharField(max_length=200, validators=[no_bidi_controls])
+    until = models.DateField(null=True, blank=True, help_text="Leave empty to hold until released.")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    set_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = DunningHoldQuerySet.as_manager()
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-set_at", "-id"]
+
+    def __str__(self):
+        return f"Dunning hold on {self.invoice or self.customer}: {self.reason}"
+
+
+class DunningRun(models.Model):
+    """One run of dunning as of a day: what it planned (skipped customers by reason),
+    and its progress while the notices are made and sent. One runs at a time."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    as_of = models.DateField("as of")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # {"planned": n, "skipped": {reason: count}} written when the run starts.
+    totals = models.JSONField(default=dict, blank=True)
+    # Counters moved with F() by the tasks, each once per notice (see dunning.send_notice).
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    notices_sent = models.PositiveIntegerField(default=0)
+    notices_failed = models.PositiveIntegerField(default=0)
+    notices_skipped = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("run_dunning", "Can run dunning")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="running"),
+                name="receivables_one_running_dunning_run",
+                violation_error_message="A dunning run is in progress already.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dunning run as of {self.as_of:%Y-%m-%d}"
+
+    @property
+    def percent_done(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.progress_done * 100 // self.progress_total)
+
+    @property
+    def summary(self) -> dict:
+        return {
+            "sent": self.notices_sent,
+            "failed": self.notices_failed,
+            "skipped": dict(self.totals.get("skipped", {})),
+            "skipped_at_send": self.notices_skipped,
+        }
+
+
+class DunningNotice(models.Model):
+    """What one customer was sent in a run: one message listing each of its invoices at
+    its own level, kept as rendered. Made by the run's batches, sent once by send_notice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    run = models.ForeignKey(DunningRun, on_delete=models.PROTECT, related_name="notices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="dunning_notices")
+    channel = models.CharField(max_length=8, choices=DunningLevel.Channel.choices)
+    # The highest level among the notice's lines: it chose the channel and the text.
+    level = models.ForeignKey(DunningLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sent_to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    skip_reason = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="receivables_one_notice_per_run_and_customer"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="recv_notice_customer"),
+            models.Index(fields=["run", "status"], name="recv_notice_run"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject or 'Dunning notice'} to {self.customer}"
+
+
+class DunningNoticeLine(models.Model):
+    """One invoice in a notice, at its level and with the balance it was dunned on. The
+    unique (invoice, level) is what makes "a level is sent once per invoice" hold under
+    retries and concurrent batches."""
+
+    notice = models.ForeignKey(DunningNotice, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="dunning_lines")
+    level = models.ForeignKey(DunningLevel, on_delete=models.PROTECT, related_name="+")
+    balance = _money()
+    days_overdue = models.SmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["notice", "invoice__due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="receivables_one_dunning_level_per_invoice"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} at {self.level}"
+
+
+class DunningFee(models.Model):
+    """A dunning fee or interest charged with a notice: an open item of its own that the
+    customer owes besides its invoices. Never added to an invoice."""
+
+    class Kind(models.TextChoices):
+        FEE = "fee", "Fee"
+        INTEREST = "interest", "Interest"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        WAIVED = "waived", "Waived"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="dunning_fees")
+    notice = models.ForeignKey(DunningNotice, on_delete=models.PROTECT, related_name="fees")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FEE)
+    amount = _money()
+    currency = models.CharField(max_length=3, choices=currency_choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_dunning_fee_positive"),
+            models.UniqueConstraint(
+                fields=["notice", "kind", "currency"], name="receivables_one_dunning_fee_per_notice"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.amount} {self.currency}"
+
+
+class CollectionTask(models.Model):
+    """A call the account owner is asked to make (a task level of dunning): the next
+    level waits for it to be done or for its deadline to pass."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    class Outcome(models.TextChoices):
+        CALLED = "called", "Called"
+        PROMISED = "promised", "Promised to pay"
+        DISPUTED = "disputed", "Disputed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="collection_tasks")
+    notice = models.OneToOneField(DunningNotice, on_delete=models.PROTECT, related_name="task")
+    due = models.DateField()
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    note = models.CharField(max_length=300, blank=True, validators=[no_bidi_controls])
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    feed_parents = ("customer",)
+
+    class Meta:
+        ordering = ["due", "id"]
+        indexes = [models.Index(fields=["owner", "status"], name="recv_task_owner_status")]
+
+    def __str__(self):
+        return f"Call {self.customer} by {self.due:%Y-%m-%d}"

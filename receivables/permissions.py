@@ -62,3 +62,48 @@ def can_set_holds(user) -> bool:
 def can_manage_statements(user) -> bool:
     """Send statements and choose who gets one monthly."""
     return user.is_authenticated and user.has_perm("receivables.change_standing")
+
+
+# --- dunning ---
+# Clerks run dunning, log calls, take promises and set dunning holds; finance managers edit
+# the policies; reps and clerks open disputes (a rep on their own customers' invoices);
+# finance resolves them. The account owner completes their own collection tasks.
+
+
+def can_run_dunning(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.run_dunning")
+
+
+def can_edit_dunning_policies(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.change_dunningpolicy")
+
+
+def can_set_dunning_holds(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.add_dunninghold")
+
+
+def can_take_promises(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.add_paymentpromise")
+
+
+def can_open_dispute(user, customer) -> bool:
+    """Finance on any invoice; a rep on their own customers' invoices."""
+    if not (user.is_authenticated and user.has_perm("receivables.add_dispute")):
+        return False
+    return user.has_perm("receivables.view_payment") or customer.owner_id == user.pk
+
+
+def can_resolve_disputes(user) -> bool:
+    return user.is_authenticated and user.has_perm("receivables.change_dispute")
+
+
+def can_complete_task(user, task) -> bool:
+    """The owner the call was asked of, or finance (clerks log calls)."""
+    if not user.is_authenticated:
+        return False
+    return task.owner_id == user.pk or user.has_perm("receivables.change_collectiontask")
+
+
+def can_view_dunning(user) -> bool:
+    """Runs, notices and the worklist of the whole book."""
+    return user.is_authenticated and user.has_perm("receivables.view_dunningrun")
