@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.money import format_amount
 from core.search import SearchProvider, SearchResult
 from crm.panels import Panel, ShownPanel, shown_in
+from crm.search import customer_ids_named
 
 from . import services
 from .forms import DealInvoiceForm
@@ -149,7 +150,7 @@ def find_invoices(user, query: str):
     exact = Case(When(number__iexact=query, then=Value(0)), default=Value(1), output_field=IntegerField())
     return (
         Invoice.objects.visible_to(user)
-        .filter(Q(number__icontains=query) | Q(customer__name__icontains=query))
+        .filter(Q(number__icontains=query) | Q(customer_id__in=customer_ids_named(query)))
         .select_related("customer")
         .annotate(exact=exact)
         .order_by("exact", "-issue_date", "-id")

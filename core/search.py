@@ -12,7 +12,9 @@ AppConfig.ready():
     ))
 
 A search costs two queries per provider (a count and the first few rows), however
-many records match, and providers the user may not read cost nothing.
+many records match, and providers the user may not read cost nothing. The count
+stops at COUNT_LIMIT ("1,000+"): counting all 40,000 invoices of the customers a
+common word names costs more than the rest of the search.
 """
 
 import unicodedata
@@ -24,6 +26,7 @@ from django.db.models import QuerySet
 # Longer queries are cut: nobody types more, and every provider runs LIKE '%…%' with it.
 MAX_QUERY_LENGTH = 100
 RESULTS_PER_KIND = 5
+COUNT_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class SearchGroup:
     query: str
     count: int
     results: list[SearchResult]
+    more: bool = False  # more than `count` match (the count stopped at COUNT_LIMIT)
 
     @property
     def see_all_url(self) -> str | None:
@@ -94,8 +98,16 @@ def search(user, query: str, *, limit: int = RESULTS_PER_KIND) -> list[SearchGro
         if not _may_search(user, provider):
             continue
         found = provider.find(user, query)
-        count = found.count()
+        count = found.order_by()[: COUNT_LIMIT + 1].count()
         if count:
             results = [provider.result(row) for row in found[:limit]]
-            groups.append(SearchGroup(provider=provider, query=query, count=count, results=results))
+            groups.append(
+                SearchGroup(
+                    provider=provider,
+                    query=query,
+                    count=min(count, COUNT_LIMIT),
+                    results=results,
+                    more=count > COUNT_LIMIT,
+                )
+            )
     return groups

@@ -11,6 +11,7 @@ from billing.models import Invoice
 from core.money import format_amount
 from core.search import SearchProvider, SearchResult
 from crm.panels import Panel
+from crm.search import customer_ids_named
 
 from .forms import WriteOffForm
 from .models import Allocation, Payment, WriteOff
@@ -73,7 +74,9 @@ def find_payments(user, query: str):
     )
     return (
         Payment.objects.visible_to(user)
-        .filter(Q(number__icontains=query) | Q(reference__icontains=query) | Q(customer__name__icontains=query))
+        .filter(
+            Q(number__icontains=query) | Q(reference__icontains=query) | Q(customer_id__in=customer_ids_named(query))
+        )
         .select_related("customer")
         .annotate(exact=exact)
         .order_by("exact", "-received_on", "-id")

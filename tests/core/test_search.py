@@ -149,6 +149,9 @@ def test_the_query_count_does_not_grow_with_matches(client, rep, django_assert_n
         search(client, "match")
     for number in range(1, 30):
         ContactFactory(customer=CustomerFactory(name=f"Match {number}"), name=f"Match person {number}")
+    # + the customers named "match" (invoices and payments are found by them too): cached until a customer changes
+    with django_assert_num_queries(expected + 1):
+        search(client, "match")
     with django_assert_num_queries(expected):
         search(client, "match")
 
@@ -173,3 +176,16 @@ def test_another_app_adds_a_kind_by_registering_a_provider(client, rep, customer
         assert page.by_id("search-prospects").find(tag="a", href="/customers/?q=acme&status=prospect")
     finally:
         global_search._providers.pop("prospects")
+
+
+def test_a_count_stops_at_the_limit_and_says_so(client, rep, monkeypatch):
+    """Counting every match of a common word costs more than the rest of the search:
+    past COUNT_LIMIT the group says "N+"."""
+    monkeypatch.setattr(global_search, "COUNT_LIMIT", 3)
+    client.force_login(rep)
+    for number in range(5):
+        CustomerFactory(name=f"Limit {number}")
+    page = parse(search(client, "limit").text)
+    assert page.by_id("search-customers-title").text.split()[-1] == "3+"
+    assert "See all 3+ customers" in " ".join(page.text.split())
+    assert len(titles(page, "customers")) == 5
