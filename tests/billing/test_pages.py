@@ -594,3 +594,18 @@ def test_an_invoice_issued_without_a_pdf_gets_one_when_first_opened(client, cler
     client.force_login(clerk)
     assert client.get(invoice.get_absolute_url()).status_code == 200
     assert documents.document_for(invoice, services.INVOICE_DOCUMENT) is not None
+
+
+class TestGlobalSearch:
+    def test_finds_invoices_by_number_or_by_the_customer_a_query_names(self, rep, book, monkeypatch):
+        from billing.panels import find_invoices
+        from crm import search as crm_search
+
+        number = book["acme_open"].number
+        assert list(find_invoices(rep, number.lower()).values_list("pk", flat=True))[:1] == [book["acme_open"].pk]
+        by_customer = set(find_invoices(rep, "globex").values_list("pk", flat=True))
+        assert by_customer == {book["globex_open"].pk}
+        # A word more customers share than CUSTOMERS_FOR_RECORDS names no invoice: numbers only.
+        CustomerFactory(name="Globex Two")
+        monkeypatch.setattr(crm_search, "CUSTOMERS_FOR_RECORDS", 1)
+        assert not find_invoices(rep, "globex").exists()
