@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -56,6 +57,8 @@ __all__ = [
 PAYMENT_SERIES = "PAY"
 PAYMENT_FIELDS = frozenset({"received_on", "amount", "currency", "method", "reference", "notes"})
 WRITE_OFF_APPROVAL = "receivables.write_off"
+# A queued refresh not started within this long (a worker down) no longer stops another.
+BEHAVIOUR_PENDING_SECONDS = 10 * 60
 
 
 class LedgerConflict(ValidationError):
@@ -91,9 +94,30 @@ def _lock_invoices(ids: Iterable[int]) -> dict[int, Invoice]:
     return {invoice.pk: invoice for invoice in locked}
 
 
+def _behaviour_pending_key(customer_id: int) -> str:
+    return f"receivables:behaviour-pending:{customer_id}"
+
+
 def ledger_changed(customer_id: int) -> None:
-    """Refresh the customer's cached payment behaviour once the change is committed."""
-    transaction.on_commit(lambda: behaviour.refresh(customer_id))
+    """Refresh the customer's cached payment behaviour once the change is committed, in
+    the worker: it costs more than issuing an invoice, and twenty payments allocated to
+    one customer in a minute need one refresh, not twenty. While a refresh is queued
+    and not started, later changes queue none (the flag is dropped as it starts, so a
+    change committed after that gets a refresh of its own)."""
+
+    def queue():
+        if cache.add(_behaviour_pending_key(customer_id), 1, timeout=BEHAVIOUR_PENDING_SECONDS):
+            from .tasks import refresh_behaviour
+
+            refresh_behaviour.delay(customer_id)
+
+    transaction.on_commit(queue)
+
+
+def refresh_behaviour(customer_id: int) -> None:
+    """The worker's side of ledger_changed: drop the flag first, then measure."""
+    cache.delete(_behaviour_pending_key(customer_id))
+    behaviour.refresh(customer_id)
 
 
 def _pay(invoice: Invoice, amount: Decimal) -> None:

@@ -26,6 +26,16 @@ def send_monthly_statements() -> int:
     return statements.send_monthly_statements(as_of=statements.last_month_end(timezone.localdate()))
 
 
+# --- payment behaviour ---
+@shared_task
+def refresh_behaviour(customer_id: int) -> None:
+    """Measure a customer's payment behaviour again after its ledger changed
+    (receivables.services.ledger_changed queues it). Safe to run twice."""
+    from . import services
+
+    services.refresh_behaviour(customer_id)
+
+
 # --- dunning ---
 # Thin: each takes ids and calls receivables.dunning, which makes them safe to run twice
 # (notices unique per run and customer, levels per invoice, sending claimed and keyed).

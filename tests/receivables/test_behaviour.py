@@ -111,3 +111,40 @@ class TestCache:
             behaviour.refresh(history.pk, ON)
             behaviour.refresh(history.pk, ON)
         assert Standing.objects.filter(customer=history).count() == 1
+
+
+def test_a_ledger_change_queues_one_refresh_per_customer_until_it_starts(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """Refreshing costs more than issuing: it runs in the worker, once for a burst of changes."""
+    from receivables import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.refresh_behaviour, "delay", queued.append)
+    customer, other = CustomerFactory(), CustomerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ledger_changed(customer.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ledger_changed(customer.pk)  # the first is still queued: nothing more
+        services.ledger_changed(other.pk)
+    assert queued == [customer.pk, other.pk]
+    tasks.refresh_behaviour(customer.pk)  # the worker starts it: a later change queues again
+    assert Standing.objects.get(customer=customer).behaviour_on == timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ledger_changed(customer.pk)
+    assert queued == [customer.pk, other.pk, customer.pk]
+
+
+def test_nothing_is_queued_when_the_change_rolls_back(monkeypatch, django_capture_on_commit_callbacks):
+    from receivables import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.refresh_behaviour, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                services.ledger_changed(CustomerFactory().pk)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert queued == []
