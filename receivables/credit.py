@@ -19,6 +19,7 @@ Everything a page shows is read in one query (one row of scalar subqueries on th
 customer), so the customer 360, the deal and the quote pages pay one query for it.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -193,6 +194,7 @@ def _active_holds(on: date):
 
 PREFIX = "receivables_"  # the figures' names as annotations on a Customer
 BEHAVIOUR = ("avg_days_late", "avg_days_to_pay", "late_share", "dso", "trend")
+FIGURES = ("open_ar", "overdue", "overdue_long", "won_left", "unapplied", "hold")
 
 
 def figure_annotations(on: date, *, aging: bool = True) -> dict:
@@ -238,14 +240,25 @@ def figure_annotations(on: date, *, aging: bool = True) -> dict:
     return {PREFIX + name: expression for name, expression in figures.items()}
 
 
+@functools.lru_cache(maxsize=8)
+def _figures_query(on: date, aging: bool, conf: str):
+    """Every customer's figures on `on` as a values() queryset, built once per day (and
+    settings, `conf`) in each process: building and resolving its dozen subqueries cost
+    two thirds of the credit check an issue makes (~8 of 12 ms); filtering a copy costs
+    nothing of the kind."""
+    annotations = figure_annotations(on, aging=aging)
+    return Customer.objects.annotate(**annotations).values("credit_limit", *annotations)
+
+
 def _read(customer: Customer, on: date, *, aging: bool) -> dict:
     """The figures of `customer`: those annotated on it already (today's), else one query."""
-    annotations = figure_annotations(on, aging=aging)
-    if on == timezone.localdate() and all(hasattr(customer, name) for name in annotations):
-        row = {name: getattr(customer, name) for name in annotations}
+    buckets = [f"bucket_{n}" for n in range(len(aging_report.buckets()))] if aging else []
+    names = [PREFIX + name for name in (*FIGURES, *buckets, *BEHAVIOUR)]
+    if on == timezone.localdate() and all(hasattr(customer, name) for name in names):
+        row = {name: getattr(customer, name) for name in names}
         row["credit_limit"] = customer.credit_limit
     else:
-        row = Customer.objects.filter(pk=customer.pk).annotate(**annotations).values("credit_limit", *annotations).get()
+        row = _figures_query(on, aging, repr(settings.RECEIVABLES)).filter(pk=customer.pk).get()
     return {name.removeprefix(PREFIX): value for name, value in row.items()}
 
 
