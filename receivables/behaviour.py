@@ -94,9 +94,34 @@ def _one_place(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
 
 
+def dso_on(customer_id: int, currency: str | None, on: date) -> Decimal | None:
+    """DSO_FORMULA at the end of `on`, in the customer's currency: what it owed then
+    against what it was billed in the DSO_DAYS before. None without sales."""
+    owed = next(
+        (
+            row["total"]
+            for row in aging.totals(on, Invoice.objects.filter(customer_id=customer_id))
+            if row["currency"] == currency
+        ),
+        Decimal(0),
+    )
+    sales = (
+        Invoice.objects.filter(
+            customer_id=customer_id,
+            currency=currency,
+            issue_date__gt=on - timedelta(days=DSO_DAYS),
+            issue_date__lte=on,
+        )
+        .exclude(status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID))
+        .aggregate(s=Sum("total"))["s"]
+    )
+    return _one_place(Decimal(owed) / Decimal(sales) * DSO_DAYS) if sales else None
+
+
 def measure(customer_id: int, on: date) -> dict:
-    """The customer's payment behaviour as of `on`: three queries (paid invoices, the
-    trend, open AR against 90 days of sales)."""
+    """The customer's payment behaviour as of `on`: the paid invoices, the monthly
+    trend of days late and of DSO at each month's end (two queries a month: open AR
+    then against the 90 days of sales before). Run by the worker (ledger_changed)."""
     since = on - relativedelta(months=settings.RECEIVABLES["BEHAVIOUR_MONTHS"])
     paid = _paid_invoices(customer_id).filter(paid_on__gt=since, paid_on__lte=on)
     late = Greatest(_days("paid_on", "due_date"), Value(0), output_field=IntegerField())
@@ -129,27 +154,12 @@ def measure(customer_id: int, on: date) -> dict:
             }
         )
 
-    # DSO in the customer's currency: what it owed at `on` against what it was billed.
     currency = Customer.objects.filter(pk=customer_id).values_list("currency", flat=True).first()
-    owed = next(
-        (
-            row["total"]
-            for row in aging.totals(on, Invoice.objects.filter(customer_id=customer_id))
-            if row["currency"] == currency
-        ),
-        Decimal(0),
-    )
-    sales = (
-        Invoice.objects.filter(
-            customer_id=customer_id,
-            currency=currency,
-            issue_date__gt=on - timedelta(days=DSO_DAYS),
-            issue_date__lte=on,
-        )
-        .exclude(status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID))
-        .aggregate(s=Sum("total"))["s"]
-    )
-    dso = _one_place(Decimal(owed) / Decimal(sales) * DSO_DAYS) if sales else None
+    dso = dso_on(customer_id, currency, on)
+    for point in trend:  # each month's DSO at its end (this month's: today's)
+        month_end = date.fromisoformat(point["month"] + "-01") + relativedelta(months=1, days=-1)
+        value = dso if month_end >= on else dso_on(customer_id, currency, month_end)
+        point["dso"] = None if value is None else str(value)
 
     count = figures["count"]
     return {

@@ -103,6 +103,14 @@ class CreditStatus:
         return max(0, min(100, int(self.exposure * 100 / self.limit)))
 
 
+def _month_name(month: str) -> str:
+    """ "2026-07" → "Jul" (as stored in the trend)."""
+    try:
+        return date.fromisoformat(f"{month}-01").strftime("%b")
+    except ValueError:
+        return month
+
+
 @dataclass(frozen=True)
 class ReceivablesFigures:
     """What the risk card and the 360's receivables panel show: credit, aging, behaviour."""
@@ -115,23 +123,42 @@ class ReceivablesFigures:
     dso: Decimal | None = None
     trend: list = field(default_factory=list)
 
-    @property
-    def lateness_trend(self) -> str | None:
-        """ "getting later", "improving" or "steady": the monthly average days late of the
-        cached trend (receivables.behaviour: oldest month first), if two months are known."""
-        values = []
+    def _series(self, key: str) -> list[tuple[str, Decimal]]:
+        """(month, value) of the cached trend (receivables.behaviour: oldest month
+        first) where `key` is known."""
+        points = []
         for point in self.trend or []:
-            value = point.get("avg_days_late") if isinstance(point, dict) else point
+            value = point.get(key) if isinstance(point, dict) else None
             if value is None or isinstance(value, bool):
                 continue
             try:
-                values.append(Decimal(str(value)))
+                points.append((str(point.get("month", "")), Decimal(str(value))))
             except ArithmeticError:
                 continue
-        if len(values) < 2:
+        return points
+
+    @staticmethod
+    def _direction(points, worse: str, better: str) -> str | None:
+        if len(points) < 2:
             return None
-        change = values[-1] - values[0]
-        return "getting later" if change > 2 else "improving" if change < -2 else "steady"
+        change = points[-1][1] - points[0][1]
+        return worse if change > 2 else better if change < -2 else "steady"
+
+    @property
+    def lateness_trend(self) -> str | None:
+        """ "getting later", "improving" or "steady": the monthly average days late, if
+        two months are known."""
+        return self._direction(self._series("avg_days_late"), "getting later", "improving")
+
+    @property
+    def dso_by_month(self) -> list[tuple[str, Decimal]]:
+        """("Jul", DSO) at the end of each of the last six months (this one: today)."""
+        return [(_month_name(month), value) for month, value in self._series("dso")]
+
+    @property
+    def dso_trend(self) -> str | None:
+        """ "rising", "falling" or "steady" over the last six months' DSO."""
+        return self._direction(self.dso_by_month, "rising", "falling")
 
     @property
     def verdict(self) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from receivables import behaviour, services
+from receivables.credit import ReceivablesFigures
 from receivables.models import Standing
 from tests.factories import CustomerFactory
 
@@ -60,14 +61,30 @@ class TestFigures:
         # Open at 11-30: 400 of I5 + 400 of I6; billed in the 90 days: I5 600 + I6 400.
         assert behaviour.measure(history.pk, ON)["dso"] == D("72.0")
 
+    def test_the_dso_trend_is_each_month_ends_dso(self, history):
+        """Hand-computed, open then ÷ billed in the 90 days before × 90:
+        06-30: I1 1,000 open of 1,000 billed → 90; 07-31: nothing open → 0;
+        08-31: 200 of I3 open, I2 + I3 800 billed (I1 on 06-01 is 91 days back) → 22.5;
+        09-30: nothing open → 0; 10-31: I5 600 of 600 → 90; 11-30 (today) → 72."""
+        figures = ReceivablesFigures(credit=None, trend=behaviour.measure(history.pk, ON)["trend"])
+        assert figures.dso_by_month == [
+            ("Jun", D("90.0")),
+            ("Jul", D("0.0")),
+            ("Aug", D("22.5")),
+            ("Sep", D("0.0")),
+            ("Oct", D("90.0")),
+            ("Nov", D("72.0")),
+        ]
+        assert figures.dso_trend == "falling"  # 90 then, 72 now
+
     def test_the_trend_is_six_calendar_months_oldest_first(self, history):
         assert behaviour.measure(history.pk, ON)["trend"] == [
-            {"month": "2026-06", "avg_days_late": None, "paid": 0},
-            {"month": "2026-07", "avg_days_late": "5.0", "paid": 2},
-            {"month": "2026-08", "avg_days_late": None, "paid": 0},
-            {"month": "2026-09", "avg_days_late": "30.0", "paid": 1},
-            {"month": "2026-10", "avg_days_late": None, "paid": 0},
-            {"month": "2026-11", "avg_days_late": None, "paid": 0},
+            {"month": "2026-06", "avg_days_late": None, "paid": 0, "dso": "90.0"},
+            {"month": "2026-07", "avg_days_late": "5.0", "paid": 2, "dso": "0.0"},
+            {"month": "2026-08", "avg_days_late": None, "paid": 0, "dso": "22.5"},
+            {"month": "2026-09", "avg_days_late": "30.0", "paid": 1, "dso": "0.0"},
+            {"month": "2026-10", "avg_days_late": None, "paid": 0, "dso": "90.0"},
+            {"month": "2026-11", "avg_days_late": None, "paid": 0, "dso": "72.0"},
         ]
 
     def test_an_unallocated_payment_no_longer_settles_the_invoice(self, history, clerk):
