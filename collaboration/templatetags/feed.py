@@ -2,6 +2,7 @@
 
 {% feed_panel record %}                 the whole panel: follow button, composer, filters, items, live updates
 {% feed_panel person composer=False %}  without the composer
+{% feed_panel customer lazy=True %}     the items loaded after the page (htmx), see panel_context
 {{ item|item_body }}                    a post's text: escaped, links and @mentions linked
 {{ comment|comment_body:item }}         a comment's text, the same way
 {{ item|event_text }}                   an event as people read it ("Invoice INV-… issued for 4,200.00 EUR")
@@ -30,12 +31,13 @@ MONEY_KEYS = frozenset({"amount", "total", "balance", "open_balance", "credit_li
 
 
 @register.inclusion_tag("collaboration/feed_panel.html", takes_context=True)
-def feed_panel(context, record, composer=True):
+def feed_panel(context, record, composer=True, lazy=False):
     from ..views.feed import panel_context
 
     # An inclusion tag's template sees only what it is given: the cards ask `perms`
     # (may this person comment and like?) as they do when a view renders them.
-    return {**panel_context(context["request"], record, composer=composer), "perms": context.get("perms")}
+    panel = panel_context(context["request"], record, composer=composer, lazy=lazy)
+    return {**panel, "perms": context.get("perms")}
 
 
 def person_url(user_id) -> str:

@@ -142,22 +142,36 @@ def stream_context(request, *, on: str, items, feed_filter: str, newest: int, fi
     }
 
 
-def panel_context(request, record, *, composer: bool = True, feed_filter: str = "", form=None) -> dict:
+def panel_context(
+    request, record, *, composer: bool = True, feed_filter: str = "", form=None, lazy: bool = False
+) -> dict:
     """What `{% feed_panel record %}` shows. The page has checked that the user may see
-    `record` (it shows it): posting needs the feed permission on top."""
+    `record` (it shows it): posting needs the feed permission on top.
+
+    `lazy`: the items are asked for once the page is shown (htmx, on load), as Odoo's
+    chatter does: reading and drawing twenty cards was more than half of the customer
+    360. Without JavaScript the placeholder links to the page with them (`?feed=1`);
+    a page asked for with `?feed=` or a filter (`?show=`) draws them at once."""
     user = request.user
     on = record_key(record)
     feed_filter = feed_filter or _feed_filter(request)
-    items = selectors.record_feed(user, record, feed_filter=feed_filter)
-    return {
+    lazy = lazy and not feed_filter and "feed" not in request.GET
+    context = {
         "request": request,
         "record": record,
         "on": on,
         "following": services.is_following(user, record),
         "composer": composer and user.has_perm("collaboration.add_feeditem"),
         "form": form or PostForm(),
-        **stream_context(request, on=on, items=items, feed_filter=feed_filter, newest=0, filter_url=_items_url()),
+        "lazy": lazy,
+        "filter_url": _items_url(),
     }
+    if not lazy:
+        items = selectors.record_feed(user, record, feed_filter=feed_filter)
+        context.update(
+            stream_context(request, on=on, items=items, feed_filter=feed_filter, newest=0, filter_url=_items_url())
+        )
+    return context
 
 
 def _items_url() -> str:

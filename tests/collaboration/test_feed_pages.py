@@ -28,6 +28,12 @@ def detail_url(customer):
     return reverse("crm:customer_detail", args=[customer.pk])
 
 
+def panel_url(customer):
+    """The customer's page with its feed drawn in (as without JavaScript): by default
+    the 360 asks for the feed's items after load (TestLazyOnTheCustomerPage)."""
+    return detail_url(customer) + "?feed=1"
+
+
 def post_url():
     return reverse("collaboration:post")
 
@@ -45,9 +51,30 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+class TestLazyOnTheCustomerPage:
+    """The 360 draws its feed panel's head (follow, composer) and asks for the items
+    once shown, as Odoo's chatter does; without JavaScript a link draws them in."""
+
+    def test_the_page_asks_for_the_items_after_load(self, signed_in, rep, customer):
+        services.post(target=customer, by=rep, body="Hello from the feed")
+        client = signed_in("rep")
+        page = parse(client.get(detail_url(customer)).text)
+        stream = page.by_id("feed-stream")
+        assert stream.attrs["hx-trigger"] == "load" and "part=stream" in stream.attrs["hx-get"]
+        assert not page.find_all(tag="article", class_="feed-item") and page.by_id("feed-composer")
+        assert stream.find(tag="a").attrs["href"] == "?feed=1#feed-panel"
+        loaded = client.get(stream.attrs["hx-get"].replace("&amp;", "&"), headers=HTMX)
+        assert [card.find(class_="feed-text").text for card in items(loaded)] == ["Hello from the feed"]
+        assert parse(loaded.text).by_id("feed-poller")  # live updates start with the items
+
+    def test_without_javascript_the_link_draws_the_items_in(self, signed_in, rep, customer):
+        services.post(target=customer, by=rep, body="Hello from the feed")
+        assert len(items(signed_in("rep").get(panel_url(customer)))) == 1
+
+
 class TestPanelOnTheCustomerPage:
     def test_the_customer_page_shows_the_panel_with_its_parts(self, signed_in, customer):
-        page = parse(signed_in("rep").get(detail_url(customer)).text)
+        page = parse(signed_in("rep").get(panel_url(customer)).text)
         panel = page.by_id("feed-panel")
         assert panel.find(tag="textarea", id="feed-body")
         assert panel.find(tag="button", id="feed-post")
@@ -59,7 +86,7 @@ class TestPanelOnTheCustomerPage:
     def test_items_show_newest_first_with_actor_and_time(self, signed_in, rep, clerk, customer):
         services.post(target=customer, by=rep, body="First")
         services.post(target=customer, by=clerk, body="Second")
-        cards = items(signed_in("rep").get(detail_url(customer)))
+        cards = items(signed_in("rep").get(panel_url(customer)))
         assert [card.find(class_="feed-text").text for card in cards] == ["Second", "First"]
         assert "Clara Clerk" in cards[0].find(tag="h3").text
         assert cards[0].find(tag="time").attrs["datetime"]
@@ -67,7 +94,7 @@ class TestPanelOnTheCustomerPage:
 
     def test_a_change_reads_as_label_old_and_new_formatted(self, signed_in, finance_manager, customer):
         crm.update_customer(customer=customer, by=finance_manager, data={"credit_limit": Decimal("5000")})
-        (card,) = items(signed_in("rep").get(detail_url(customer)))
+        (card,) = items(signed_in("rep").get(panel_url(customer)))
         text = card.find(class_="feed-changes").text
         assert "Credit limit:" in text
         assert "10,000.00" in text and "5,000.00" in text and "EUR" in text
@@ -82,7 +109,7 @@ class TestPanelOnTheCustomerPage:
         collaboration.publish(customer, "invoice.voided", actor=rep, data={})
         collaboration.publish(customer, "invoice.sent", actor=rep, data={"x": 1})
         monkeypatch.setitem(registry._events, "invoice.sent", "Sent to {missing}")
-        response = signed_in("rep").get(detail_url(customer))
+        response = signed_in("rep").get(panel_url(customer))
         assert XSS not in response.text
         texts = [card.find(class_="feed-event").text for card in items(response)]
         assert texts[0] == "Invoice sent"  # a value the message names is missing: the verb in words
@@ -92,7 +119,7 @@ class TestPanelOnTheCustomerPage:
     def test_an_item_rolled_up_from_another_record_names_it(self, signed_in, rep, customer):
         other = CustomerFactory(owner=rep, name="Child record")
         collaboration.publish(other, "invoice.voided", actor=rep, also_on=[customer])
-        (card,) = items(signed_in("rep").get(detail_url(customer)))
+        (card,) = items(signed_in("rep").get(panel_url(customer)))
         link = card.find(tag="h3").find(tag="a", href=detail_url(other))
         assert link.text == "Child record"
 
@@ -100,7 +127,7 @@ class TestPanelOnTheCustomerPage:
         for n in range(25):
             collaboration.publish(customer, "customer.checked", actor=rep, data={"n": n})
         client = signed_in("rep")
-        page = parse(client.get(detail_url(customer)).text)
+        page = parse(client.get(panel_url(customer)).text)
         assert len(page.find_all(tag="article", class_="feed-item")) == 20
         more = page.find(class_="feed-more").find(tag="button")
         assert "revealed" in more.attrs["hx-trigger"]
@@ -138,7 +165,7 @@ class TestPosting:
         assert parse(response.text).by_id("follow-button").text.startswith("Following")
         item = FeedItem.objects.get(kind="post")
         assert sorted(item.attachments.values_list("name", flat=True)) == ["notes.txt", "terms.pdf"]
-        card = items(client.get(detail_url(customer)))[0]
+        card = items(client.get(panel_url(customer)))[0]
         names = [a.text for a in card.find(class_="feed-attachments").find_all(tag="a")]
         assert names == ["terms.pdf", "notes.txt"]
 
@@ -199,7 +226,7 @@ class TestEscaping:
         services.comment(item=item, by=clerk, body=f"{XSS} ok")
         client = signed_in("clerk")
         pages = [
-            client.get(detail_url(customer)),
+            client.get(panel_url(customer)),
             client.get(reverse("collaboration:my_feed")),
             client.get(reverse("collaboration:comments", args=[item.pk]), headers=HTMX),
             client.get(reverse("collaboration:person_feed", args=[rep.pk])),
@@ -231,7 +258,7 @@ class TestComments:
         for n in range(5):
             services.comment(item=item, by=rep, body=f"c{n}")
         client = signed_in("rep")
-        card = items(client.get(detail_url(customer)))[0]
+        card = items(client.get(panel_url(customer)))[0]
         assert [c.find(class_="feed-text").text for c in card.find_all(class_="feed-comment")] == ["c2", "c3", "c4"]
         show_all = card.find(tag="button", hx_get=reverse("collaboration:comments", args=[item.pk]))
         assert show_all.text == "Show all 5 comments"
@@ -274,7 +301,7 @@ class TestLikesAndFollows:
         response = client.post(url, {"on": on(customer), "action": "follow"}, headers=HTMX)
         assert parse(response.text).by_id("follow-button").text.startswith("Following")
         assert Follow.objects.filter(user=clerk, target_id=customer.pk).exists()
-        page = parse(client.get(detail_url(customer)).text)
+        page = parse(client.get(panel_url(customer)).text)
         assert page.by_id("follow-button").text.startswith("Following")
         response = client.post(url, {"on": on(customer), "action": "unfollow"}, headers=HTMX)
         assert parse(response.text).by_id("follow-button").text == "Follow"
@@ -300,7 +327,7 @@ class TestMentionSuggestions:
         assert len(self.suggest(client, customer, "@")) <= 8
 
     def test_the_textarea_asks_debounced_and_names_its_listbox(self, signed_in, customer):
-        page = parse(signed_in("rep").get(detail_url(customer)).text)
+        page = parse(signed_in("rep").get(panel_url(customer)).text)
         body = page.by_id("feed-body")
         assert body.attrs["hx-trigger"] == "keyup changed delay:200ms"
         assert body.attrs["aria-controls"] == "feed-mentions"
@@ -382,7 +409,7 @@ class TestLiveUpdates:
         self, signed_in, rep, customer, django_capture_on_commit_callbacks
     ):
         client = signed_in("clerk")
-        page = parse(client.get(detail_url(customer)).text)
+        page = parse(client.get(panel_url(customer)).text)
         poller = page.by_id("feed-poller")
         assert poller.attrs["hx-trigger"].startswith("every 1500ms")
         assert poller.attrs["hx-swap"] == "afterbegin" and poller.attrs["hx-target"] == "#feed-items"
@@ -451,7 +478,7 @@ class TestTheCommentBox:
     def test_cards_offer_a_comment_button_that_opens_the_box(self, signed_in, rep, customer):
         item = services.post(target=customer, by=rep, body="Renewal signed")
         client = signed_in("clerk")
-        page = parse(client.get(detail_url(customer)).text)
+        page = parse(client.get(panel_url(customer)).text)
         opener = page.by_id(f"comment-open-{item.pk}")
         assert opener.text.startswith("Comment")
         assert "disabled" not in page.by_id(f"like-{item.pk}").attrs  # the record page's panel knows who may

@@ -18,6 +18,10 @@ pytestmark = pytest.mark.django_db
 # then for the page's items at once: latest comments, attachments, mentions; and the
 # record's approval requests.
 PANEL_QUERIES = 6
+# The panel's head alone (the 360 asks for its items after load): does the user follow the record, its approvals.
+PANEL_HEAD_QUERIES = 2
+# The items asked for after load: the user, the record, then the items with their details (as in the panel).
+STREAM_QUERIES = 6
 # The customer page without the panel (tests/crm/test_pages.py: user, customer with owner, contacts,
 # and the 360's open deals, won and lost deals, quotes and open cases, and billing's invoice figures).
 DETAIL_QUERIES = 3 + 4 + 1
@@ -53,15 +57,17 @@ def count(client, url) -> int:
 def test_the_customer_page_costs_the_same_for_1_and_50_busy_items(signed_in, rep, clerk, customer):
     client = signed_in("clerk")
     url = reverse("crm:customer_detail", args=[customer.pk])
+    drawn_in = f"{url}?feed=1"  # as without JavaScript; by default the items come after load
+    stream = f"{reverse('collaboration:feed_items')}?on=crm.customer:{customer.pk}&part=stream"
     busy_item(customer, rep, clerk, 0)
-    one = count(client, url)
+    one = [count(client, page) for page in (url, drawn_in, stream)]
     actors = [UserFactory(role=SALES_REP) for _ in range(5)]
     for n in range(1, 50):
         collaboration.follow(actors[n % 5], customer)
         busy_item(customer, actors[n % 5], clerk, n)
         collaboration.publish(customer, "customer.checked", actor=actors[n % 5], data={"n": n})
-    fifty = count(client, url)
-    assert one == fifty == DETAIL_QUERIES + PANEL_QUERIES
+    fifty = [count(client, page) for page in (url, drawn_in, stream)]
+    assert one == fifty == [DETAIL_QUERIES + PANEL_HEAD_QUERIES, DETAIL_QUERIES + PANEL_QUERIES, STREAM_QUERIES]
 
 
 def test_my_feed_costs_the_same_for_1_and_50_busy_items(signed_in, rep, clerk, customer):
