@@ -269,9 +269,9 @@ def feed_my_page_light(ctx):
     return _page("collaboration:my_feed")
 
 
-@measure("feed_record_page", "Customer record page of a key account (feed panel)")
+@measure("feed_record_page", "A key account's feed on its 360 (the items the page asks for after load)")
 def feed_record_page(ctx):
-    return f"/customers/{ctx.hot_customer_id}/"
+    return f"{reverse('collaboration:feed_items')}?on=crm.customer:{ctx.hot_customer_id}&part=stream"
 
 
 def _selector_page(user_id: int, read):
