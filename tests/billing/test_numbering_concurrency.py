@@ -4,19 +4,19 @@ committed invoices 1..N with no gap and no duplicate; one draft issued twice at 
 gets one number; a deal invoiced from several sessions at once is never invoiced
 beyond its amount; an invoice credited twice at once never beyond its balance."""
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing import services
 from billing.models import CreditNote, Invoice
 from core import documents
 from core.models import Sequence
+from tests.concurrency import run_at_once
 from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -38,30 +38,6 @@ def _no_rendering(monkeypatch):
 
 class RolledBack(Exception):
     """Raised inside the caller's transaction after issue_invoice returned."""
-
-
-def run_at_once(work, arguments) -> list:
-    """Run work(*args) for each args in its own thread, all released together; the
-    outcomes (a result or the exception) in the order of `arguments`."""
-    barrier = threading.Barrier(len(arguments))
-    outcomes = [None] * len(arguments)
-
-    def run(index, args):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = work(*args)
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, args)) for index, args in enumerate(arguments)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    return outcomes
 
 
 def five_line_draft(clerk, customer):

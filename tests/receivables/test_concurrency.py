@@ -3,19 +3,19 @@ invoice from their own payments, 50 threads allocating from the same payment to 
 own invoices, and a mix with unallocations and a void, never over-allocate and never
 deadlock (every service locks the payment, then its invoices by id)."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection
 from django.db.models import Sum
 
 from billing import services as billing
 from billing.models import Invoice
 from receivables import services
 from receivables.models import Allocation, Payment
+from tests.concurrency import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,29 +27,6 @@ D = Decimal
 def _needs_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL (CI runs it there)")
-
-
-def run_at_once(work, arguments) -> list:
-    """Run work(*args) for each args in its own thread, released together; the outcomes."""
-    barrier = threading.Barrier(len(arguments))
-    outcomes = [None] * len(arguments)
-
-    def run(index, args):
-        try:
-            barrier.wait(timeout=60)
-            outcomes[index] = work(*args)
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, args)) for index, args in enumerate(arguments)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return outcomes
 
 
 def issued(clerk, customer, net):

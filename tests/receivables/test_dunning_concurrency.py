@@ -2,16 +2,16 @@
 workers at once makes one notice per customer and one line per (invoice, level), and
 sends each email once; two runs started at once make one run."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from core.models import SentEmail
 from receivables import dunning
 from receivables.dunning import runs as dunning_runs
 from receivables.models import DunningNotice, DunningNoticeLine, DunningRun
+from tests.concurrency import run_at_once
 from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,27 +24,6 @@ AS_OF = date(2026, 4, 3)  # invoices issued 1 March with 30 days to pay: 3 days 
 def _needs_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL (CI runs it there)")
-
-
-def at_once(work, count=THREADS) -> list:
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=60)
-            outcomes[index] = work()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test reads
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def test_one_batch_delivered_to_many_workers_sends_once(issue, clerk, monkeypatch):
@@ -61,7 +40,7 @@ def test_one_batch_delivered_to_many_workers_sends_once(issue, clerk, monkeypatc
         for notice_id in dunning.make_notices(run_id=run.pk, customer_ids=ids):
             dunning.send_notice(notice_id=notice_id)
 
-    outcomes = at_once(work)
+    outcomes = run_at_once(work, [()] * THREADS)
     assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert DunningNotice.objects.filter(run=run, status="sent").count() == 5
     assert DunningNoticeLine.objects.count() == 10
@@ -73,7 +52,7 @@ def test_one_batch_delivered_to_many_workers_sends_once(issue, clerk, monkeypatc
 def test_two_runs_started_at_once_make_one(issue, clerk, monkeypatch):
     monkeypatch.setattr(dunning_runs, "_dispatch", lambda run_id, customer_ids: None)  # no broker
     issue("100.00")
-    outcomes = at_once(lambda: dunning.run_dunning(as_of=AS_OF + timedelta(days=1), by=clerk), count=4)
+    outcomes = run_at_once(lambda: dunning.run_dunning(as_of=AS_OF + timedelta(days=1), by=clerk), [()] * 4)
     runs = [o for o in outcomes if isinstance(o, DunningRun)]
     assert len(runs) == 1, outcomes
     assert all(isinstance(o, dunning.DunningConflict) for o in outcomes if not isinstance(o, DunningRun))
