@@ -28,4 +28,3 @@ def run_at_once(work, arguments) -> list:
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
     return outcomes
-
