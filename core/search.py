@@ -111,3 +111,34 @@ def search(user, query: str, *, limit: int = RESULTS_PER_KIND) -> list[SearchGro
                 )
             )
     return groups
+
+
+# --- indexes -----------------------------------------------------------------------------
+
+
+def trigram_indexes(*columns: tuple[str, str]):
+    """A migration operation that indexes `UPPER(column) LIKE UPPER('%…%')` (Django's
+    `icontains`) with GIN trigram indexes on PostgreSQL, one per (table, column); SQLite
+    (the embedded set-up) searches without them.
+
+        operations = [trigram_indexes(("billing_invoice", "number"))]
+    """
+    from django.db import migrations
+
+    def create(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for table, column in columns:
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {table}_{column}_trgm "
+                f'ON {table} USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
+            )
+
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for table, column in columns:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {table}_{column}_trgm")
+
+    return migrations.RunPython(create, drop)
