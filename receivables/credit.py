@@ -227,7 +227,14 @@ FIGURES = ("open_ar", "overdue", "overdue_long", "won_left", "unapplied", "hold"
 def figure_annotations(on: date, *, aging: bool = True) -> dict:
     """The figures as annotations of a Customer queryset (scalar subqueries and the
     Standing's cached behaviour): one row per customer, so they ride on whichever
-    query reads the customer (crm.panels.register_customer_annotations: the 360)."""
+    query reads the customer (crm.panels.register_customer_annotations: the 360).
+    Built once per day and settings in each process (a dozen subqueries cost ~8 ms to
+    build); Django copies an expression as it resolves it, so one serves every query."""
+    return dict(_built_annotations(on, aging, repr(settings.RECEIVABLES)))
+
+
+@functools.lru_cache(maxsize=8)
+def _built_annotations(on: date, aging: bool, conf: str) -> dict:
     hold_days, _ = _settings()
     open_invoices = Invoice.objects.open().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
     figures = {
