@@ -13,6 +13,7 @@ the holds, disputes, promises and calls of their own customers only; finance rea
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -33,6 +34,7 @@ from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
 from core.api.serializers import IdentityUrlField
 from crm.api.customers import ConflictError, VisibleCustomerField
+from crm.models import Customer
 
 from .. import dunning
 from ..dunning_filters import (
@@ -476,6 +478,22 @@ class DunningHoldSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class HoldReasonSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="deal, service_case, dispute, promise or manual_hold.")
+    text = serializers.CharField()
+    invoice = serializers.IntegerField(allow_null=True, help_text="null: the whole customer is held.")
+
+
+class HeldCustomerSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    reasons = HoldReasonSerializer(many=True)
+
+
+class HoldsInForceQuerySerializer(serializers.Serializer):
+    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Only this customer.")
+
+
 class DunningHoldCreateSerializer(StrictJSONTypesMixin, serializers.Serializer):
     customer = CustomerIdField()
     invoice = InvoiceIdField(required=False, allow_null=True, help_text="Hold one invoice only; left out: all.")
@@ -548,6 +566,38 @@ class DunningHoldViewSet(
             invoice=data.get("invoice"),
         )
         return self._answer(hold, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Every hold in force now, of every kind",
+        description="Why reminders wait today, read live: late-stage deals, open disputes and serious service "
+        "cases, active promises and manual holds, per customer (only customers held). A rep sees their own "
+        "customers'; finance every customer's.",
+        parameters=[HoldsInForceQuerySerializer],
+        responses={200: HeldCustomerSerializer(many=True), 400: REFUSED},
+    )
+    @action(detail=False, methods=["get"], url_path="in-force", pagination_class=None, filter_backends=[])
+    def in_force(self, request):
+        query = HoldsInForceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        customers = Customer.objects.visible_to(request.user)
+        if not _sees_every_customer(request.user):
+            customers = customers.filter(owner=request.user)
+        if "customer" in query.validated_data:
+            customers = customers.filter(pk=query.validated_data["customer"])
+        ids = None if not customers.query.where else list(customers.values_list("pk", flat=True))
+        held = dunning.holds_for(ids, timezone.localdate())
+        names = dict(Customer.objects.filter(pk__in=list(held)).values_list("pk", "name"))
+        rows = []
+        for customer_id in sorted(held):
+            holds = held[customer_id]
+            reasons = [{"kind": kind, "text": text, "invoice": None} for kind, text in holds.customer]
+            reasons += [
+                {"kind": kind, "text": text, "invoice": invoice_id}
+                for invoice_id, pairs in sorted(holds.invoices.items())
+                for kind, text in pairs
+            ]
+            rows.append({"customer": customer_id, "customer_name": names.get(customer_id, ""), "reasons": reasons})
+        return Response(HeldCustomerSerializer(rows, many=True).data)
 
     @extend_schema(
         summary="Release the dunning hold",
@@ -768,6 +818,9 @@ class CollectionTaskSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     owner = serializers.StringRelatedField(allow_null=True)
     done_by = serializers.StringRelatedField(allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=CollectionTask.Outcome.choices, allow_blank=True, read_only=True, help_text="Empty while open."
+    )
 
     class Meta:
         model = CollectionTask

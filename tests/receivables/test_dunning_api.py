@@ -182,6 +182,30 @@ class TestHolds:
         assert as_actor("clerk").post(f"{API}dunning-holds/", body, format="json").status_code == 400
 
 
+class TestHoldsInForce:
+    def test_a_rep_sees_every_kind_of_hold_on_their_customers(self, as_actor, issue, customer, clerk):
+        invoice = issue("100.00")
+        OpportunityFactory(customer=customer, stage=stage("Negotiation"), name="Renewal 2027")
+        dunning.open_dispute(invoice=invoice, by=clerk, amount="10", reason="Price")
+        dunning.set_dunning_hold(customer=customer, by=clerk, reason="Talks")
+        other = CustomerFactory(name="Not mine")
+        dunning.set_dunning_hold(customer=other, by=clerk, reason="Elsewhere")
+        (held,) = as_actor("rep").get(f"{API}dunning-holds/in-force/").json()
+        assert held["customer"] == customer.pk
+        assert {(reason["kind"], reason["invoice"]) for reason in held["reasons"]} == {
+            ("deal", None),
+            ("manual_hold", None),
+            ("dispute", invoice.pk),
+        }
+        assert as_actor("other_rep").get(f"{API}dunning-holds/in-force/").json() == []
+        every = as_actor("clerk").get(f"{API}dunning-holds/in-force/").json()
+        assert {row["customer_name"] for row in every} == {"Acme Industries GmbH", "Not mine"}
+        one = as_actor("clerk").get(f"{API}dunning-holds/in-force/", {"customer": other.pk}).json()
+        assert [row["customer"] for row in one] == [other.pk]
+        assert as_actor("clerk").get(f"{API}dunning-holds/in-force/", {"customer": "x"}).status_code == 400
+        assert as_actor("outsider").get(f"{API}dunning-holds/in-force/").status_code == 403
+
+
 class TestDisputes:
     def test_a_rep_opens_a_dispute_and_finance_resolves_it(self, as_actor, issue, clerk):
         invoice = issue("100.00")
