@@ -79,3 +79,23 @@ from receivables.api.payments import AllocationViewSet, PaymentViewSet  # noqa: 
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("allocations", AllocationViewSet, basename="allocation")
 urlpatterns = router.urls
+
+# --- dunning (receivables) ---
+from receivables.api.dunning import (  # noqa: E402
+    CollectionTaskViewSet,
+    DisputeViewSet,
+    DunningHoldViewSet,
+    DunningNoticeViewSet,
+    DunningPolicyViewSet,
+    DunningRunViewSet,
+    PaymentPromiseViewSet,
+)
+
+router.register("dunning-policies", DunningPolicyViewSet, basename="dunning-policy")
+router.register("dunning-runs", DunningRunViewSet, basename="dunning-run")
+router.register("dunning-notices", DunningNoticeViewSet, basename="dunning-notice")
+router.register("dunning-holds", DunningHoldViewSet, basename="dunning-hold")
+router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("payment-promises", PaymentPromiseViewSet, basename="payment-promise")
+router.register("collection-tasks", CollectionTaskViewSet, basename="collection-task")
+urlpatterns = router.urls

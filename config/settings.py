@@ -427,6 +427,9 @@ SPECTACULAR_SETTINGS = {
         "QuoteStatusEnum": "crm.models.Quote.Status",  # --- quotes (quotes helper) ---
         "InvoiceStatusEnum": "billing.models.Invoice.Status",  # --- invoices (billing API helper) ---
         "PaymentStatusEnum": "receivables.models.Payment.Status",  # --- payments (receivables) ---
+        # --- dunning (receivables) ---
+        "CollectionTaskOutcomeEnum": "receivables.models.CollectionTask.Outcome",
+        "DisputeResolutionEnum": ["credit", "partial", "rejected"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

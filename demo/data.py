@@ -431,3 +431,9 @@ BILLING_PLANS = [
     ("Kestrel Analytics", "Pilot support (ended)", "monthly", 1, 1, True,
      [("SUPPORT-24", "Support 24/7 during the pilot", 1, "450.00", "0")]),
 ]  # fmt: skip
+
+# --- dunning (issue 11) ---
+DISPUTE_REASON = "Training days billed twice: the customer says only one session took place"
+PROMISE_REFERENCE = "As promised on the phone"
+HOLDING_DEAL_NAME = "Three-year renewal and expansion"
+HOLDING_DEAL_NEXT_STEP = "Contract with their legal team; no payment chasing until it is signed"

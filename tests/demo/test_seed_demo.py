@@ -160,3 +160,24 @@ def test_the_demo_keeps_billing_plans_and_its_billing_run_invoiced_them_once(db)
     call_command("seed_demo", verbosity=0)
     assert (BillingPlan.objects.count(), BillingRun.objects.count()) == (plans.count(), 1)
     assert Invoice.objects.exclude(billing_plan=None).count() == recurring.count()
+
+
+def test_the_demo_tells_the_dunning_story_at_first_login(db):
+    """Past runs with sent notices, a customer held by a late-stage deal, an open dispute,
+    a kept and a broken promise, and an owner's call still to make."""
+    from receivables import dunning
+    from receivables.models import CollectionTask, Dispute, DunningNotice, DunningRun, PaymentPromise
+
+    call_command("seed_demo", verbosity=0)
+    today = timezone.localdate()
+    runs = list(DunningRun.objects.order_by("as_of"))
+    assert len(runs) >= 3 and all(run.status == "done" and run.as_of < today for run in runs)
+    assert DunningNotice.objects.filter(status="sent").exists()
+    assert CollectionTask.objects.filter(status="open", owner__isnull=False).exists()
+    assert Dispute.objects.filter(status="open").exists()
+    assert set(PaymentPromise.objects.values_list("status", flat=True)) == {"kept", "broken"}
+    assert FeedItem.objects.filter(verb="promise.broken").exists()
+    assert "deal" in dunning.plan_dunning(today).skipped_by_reason()
+
+    call_command("seed_demo", verbosity=0)
+    assert DunningRun.objects.count() == len(runs)

@@ -29,9 +29,9 @@ from crm import catalog, leads, opportunities, quotes
 from crm.models import Customer, Lead, Opportunity, PaymentTerms, Product, Quote, Stage, TaxRate
 from crm.services import create_contact, create_customer, update_customer
 from demo import data
-from receivables import credit, statements
+from receivables import credit, dunning, statements
 from receivables import services as receivables
-from receivables.models import CreditHold
+from receivables.models import CreditHold, DunningRun
 
 DEMO_PASSWORD = "demo"
 
@@ -166,6 +166,8 @@ class Command(BaseCommand):
             actions += self._leads_plan(users)
         plans = [] if BillingPlan.objects.exists() else self._billing_plans(users)
         actions += plans
+        if not DunningRun.objects.exists():
+            actions += self._dunning_plan(users)
         if not actions:
             return 0, 0
         # What the customers' creation published happened before anything else.
@@ -444,6 +446,133 @@ class Command(BaseCommand):
                 allocations=[(invoice, short)],
             )
             receivables.request_write_off(invoice=invoice, by=clerk, reason=data.WRITE_OFF_REASON)
+
+    # --- dunning (issue 11): past runs, a dispute, a kept and a broken promise, on the timeline ---
+
+    def _dunning_plan(self, users: dict[str, User]) -> list:
+        """(when, action) steps: the clerk's dunning runs of the last weeks (their notices
+        sent, an owner's call asked for), a promise to pay that is kept and one that is
+        broken (evaluated yesterday), a dispute a rep opened on an overdue invoice, and a
+        renewal in a late stage that holds an overdue customer's reminders (holds_for reads
+        it live). Late in each day, after the day's deals and payments."""
+        today = timezone.localdate()
+        clerk = users["clerk"]
+        steps = [
+            (today - timedelta(days=23), self._dunning_run(today - timedelta(days=23), clerk)),
+            (today - timedelta(days=19), self._promise(today - timedelta(days=19), clerk, kept=True)),
+            (today - timedelta(days=16), self._dunning_run(today - timedelta(days=16), clerk)),
+            (today - timedelta(days=12), self._promise(today - timedelta(days=12), clerk, kept=False)),
+            (today - timedelta(days=9), self._dunning_run(today - timedelta(days=9), clerk)),
+            (today - timedelta(days=5), self._dispute(today - timedelta(days=5))),
+            (today - timedelta(days=3), self._holding_deal(today - timedelta(days=3))),
+            (today - timedelta(days=2), self._dunning_run(today - timedelta(days=2), clerk)),
+            (today - timedelta(days=1), lambda: dunning.evaluate_promises(as_of=today - timedelta(days=1))),
+        ]
+        return [(self._at(day, 600), self._dated(day, 600, action)) for day, action in steps]
+
+    @staticmethod
+    def _dunning_run(day: date, clerk: User):
+        """A run as of `day`, done here and now: the command is one transaction, so the
+        Celery batches it queues on commit would come too late for the next run (they
+        find it done, and each notice sent, and do nothing)."""
+
+        def step():
+            run = dunning.run_dunning(as_of=day, by=clerk)
+            planned = [plan.customer_id for plan in dunning.plan_dunning(day).to_send]
+            for notice_id in dunning.make_notices(run_id=run.pk, customer_ids=planned):
+                dunning.send_notice(notice_id=notice_id)
+
+        return step
+
+    @staticmethod
+    def _overdue(day: date, habit: str):
+        customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+        ids = [pk for i, pk in enumerate(customers) if data.PAYERS[i % len(data.PAYERS)] == habit]
+        return (
+            Invoice.objects.open()
+            .filter(customer_id__in=ids, due_date__lt=day - timedelta(days=10), issue_date__lte=day, billing_plan=None)
+            .exclude(disputes__status="open")
+            .select_related("customer")
+            .order_by("due_date", "pk")
+            .first()
+        )
+
+    def _promise(self, day: date, clerk: User, *, kept: bool):
+        """A late payer promises half of an overdue invoice within five days and pays it two
+        days later (kept); a stretched payer promises and pays nothing (broken)."""
+
+        def step():
+            invoice = self._overdue(day, "late" if kept else "stretched")
+            if invoice is None:
+                return
+            amount = round_money(invoice.balance_due / 2)
+            dunning.take_promise(
+                customer=invoice.customer,
+                by=clerk,
+                amount=amount,
+                promised_for=day + timedelta(days=5),
+                invoice=invoice,
+                on=day,
+            )
+            if kept:
+                receivables.record_payment(
+                    customer=invoice.customer,
+                    by=clerk,
+                    data={
+                        "received_on": day + timedelta(days=2),
+                        "amount": amount,
+                        "reference": data.PROMISE_REFERENCE,
+                    },
+                    allocations=[(invoice, amount)],
+                )
+
+        return step
+
+    def _holding_deal(self, day: date):
+        """The owner of the customer dunning would remind next (the most owed) takes a
+        renewal to a late stage: dunning holds the customer (the preview and the worklist
+        say why)."""
+
+        def step():
+            probability, _amount = dunning.hold_thresholds()
+            stage = (
+                Stage.objects.filter(is_won=False, is_lost=False, probability__gte=probability)
+                .order_by("order")
+                .first()
+            )
+            due = [plan for plan in dunning.plan_dunning(timezone.localdate()).to_send if plan.owner_id]
+            if stage is None or not due:
+                return
+            chosen = max(due, key=lambda plan: (sum(line.balance for line in plan.lines), -plan.customer_id))
+            customer = Customer.objects.select_related("owner").get(pk=chosen.customer_id)
+            opportunities.create_opportunity(
+                by=customer.owner,
+                customer=customer,
+                data={
+                    "name": data.HOLDING_DEAL_NAME,
+                    "stage": stage,
+                    "expected_close_date": day + timedelta(days=21),
+                    "next_step": data.HOLDING_DEAL_NEXT_STEP,
+                },
+            )
+
+        return step
+
+    def _dispute(self, day: date):
+        """The account owner opens a dispute on a mixed payer's overdue invoice."""
+
+        def step():
+            invoice = self._overdue(day, "mixed") or self._overdue(day, "late")
+            if invoice is None or invoice.customer.owner is None:
+                return
+            dunning.open_dispute(
+                invoice=invoice,
+                by=invoice.customer.owner,
+                amount=round_money(min(invoice.balance_due, invoice.total / 4)),
+                reason=data.DISPUTE_REASON,
+            )
+
+        return step
 
     @staticmethod
     def _credit(deal: dict, day: date):

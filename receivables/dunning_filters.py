@@ -1,0 +1,91 @@
+"""The dunning records' filters (runs, notices, holds, disputes, promises, collection
+tasks): the API reads them, and the dunning pages may read the same ones."""
+
+import django_filters
+from django import forms
+
+from core.api.filters import BooleanFilter
+
+from .models import CollectionTask, Dispute, DunningHold, DunningNotice, DunningRun, PaymentPromise
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+    # Bounded to the id column's range: a larger number is a 400, not an overflow.
+    return django_filters.NumberFilter(field_name=field_name, min_value=1, max_value=2**63 - 1, label=label)
+
+
+class DunningRunFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DunningRun.Status.choices, empty_label="All statuses")
+    as_of_from = django_filters.DateFilter(field_name="as_of", lookup_expr="gte", label="As of from", widget=_DATE)
+    as_of_to = django_filters.DateFilter(field_name="as_of", lookup_expr="lte", label="As of to", widget=_DATE)
+
+    class Meta:
+        model = DunningRun
+        fields = ["status", "as_of_from", "as_of_to"]
+
+
+class DunningNoticeFilterSet(django_filters.FilterSet):
+    run = _id_filter("run_id", "Run")
+    customer = _id_filter("customer_id", "Customer")
+    status = django_filters.ChoiceFilter(choices=DunningNotice.Status.choices, empty_label="All statuses")
+    channel = django_filters.ChoiceFilter(
+        choices=DunningNotice._meta.get_field("channel").choices, empty_label="All channels"
+    )
+
+    class Meta:
+        model = DunningNotice
+        fields = ["run", "customer", "status", "channel"]
+
+
+class DunningHoldFilterSet(django_filters.FilterSet):
+    customer = _id_filter("customer_id", "Customer")
+    invoice = _id_filter("invoice_id", "Invoice")
+    released = BooleanFilter(
+        field_name="released_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Released",
+        help_text="Released (true) or not",
+    )
+
+    class Meta:
+        model = DunningHold
+        fields = ["customer", "invoice", "released"]
+
+
+class DisputeFilterSet(django_filters.FilterSet):
+    customer = _id_filter("invoice__customer_id", "Customer")
+    invoice = _id_filter("invoice_id", "Invoice")
+    status = django_filters.ChoiceFilter(choices=Dispute.Status.choices, empty_label="All statuses")
+
+    class Meta:
+        model = Dispute
+        fields = ["customer", "invoice", "status"]
+
+
+class PaymentPromiseFilterSet(django_filters.FilterSet):
+    customer = _id_filter("customer_id", "Customer")
+    invoice = _id_filter("invoice_id", "Invoice")
+    status = django_filters.ChoiceFilter(choices=PaymentPromise.Status.choices, empty_label="All statuses")
+
+    class Meta:
+        model = PaymentPromise
+        fields = ["customer", "invoice", "status"]
+
+
+class CollectionTaskFilterSet(django_filters.FilterSet):
+    customer = _id_filter("customer_id", "Customer")
+    status = django_filters.ChoiceFilter(choices=CollectionTask.Status.choices, empty_label="All statuses")
+    mine = BooleanFilter(method="filter_mine", label="Mine", help_text="Only the calls asked of me (true)")
+
+    class Meta:
+        model = CollectionTask
+        fields = ["customer", "status", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        if value is None:
+            return queryset
+        user = getattr(self.request, "user", None)
+        return queryset.filter(owner=user) if value else queryset.exclude(owner=user)
