@@ -243,7 +243,7 @@ def _render(plan: CustomerPlan, customer: Customer, as_of: date, charges) -> tup
 def make_notices(*, run_id: int, customer_ids: list[int]) -> list[int]:
     """A batch of a run: for each customer, its notice and lines as planned now, in one
     transaction per customer; the ids of the notices to send. Safe to run twice: a customer
-    with a notice in this run already is not planned again (a pending one is queued again),
+    with a notice in this run already is not planned again (one not sent is queued again),
     and (invoice, level) is unique, so a line made by another run meanwhile rolls the
     customer's notice back and it is recorded as skipped."""
     run = DunningRun.objects.get(pk=run_id)
@@ -252,9 +252,12 @@ def make_notices(*, run_id: int, customer_ids: list[int]) -> list[int]:
     existing = dict(
         DunningNotice.objects.filter(run=run, customer_id__in=customer_ids).values_list("customer_id", "status")
     )
+    # Sending ones too: a claim whose worker died is taken over once stale (send_notice).
     to_send = list(
         DunningNotice.objects.filter(
-            run=run, customer_id__in=customer_ids, status=DunningNotice.Status.PENDING
+            run=run,
+            customer_id__in=customer_ids,
+            status__in=(DunningNotice.Status.PENDING, DunningNotice.Status.SENDING),
         ).values_list("pk", flat=True)
     )
     todo = [customer_id for customer_id in customer_ids if customer_id not in existing]
