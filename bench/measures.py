@@ -79,6 +79,8 @@ class BenchContext:
     # Receivables (issue 10; zeros when no payments are seeded).
     open_customer_id: int = 0  # a customer with 1,000 open invoices
     payment_amount: Decimal = Decimal("0.00")  # settles its 10 oldest and part of the 11th
+    # Dunning (issue 11; zero when no invoices are seeded).
+    clerk_id: int = 0  # a finance clerk: the collections worklist is theirs
 
 
 MEASURES: dict[str, Measure] = {}
@@ -144,6 +146,9 @@ def build_context(rep_id: int) -> BenchContext:
     from bench.receivables import add_receivables_context
 
     add_receivables_context(ctx)
+    from bench.dunning import add_dunning_context
+
+    add_dunning_context(ctx)
     return ctx
 
 

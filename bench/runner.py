@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, User
 from accounts.services import create_api_token
-from bench import billing, receivables, seed
+from bench import billing, dunning, receivables, seed  # noqa: F401 - dunning registers its measures
 from bench.database import bench_database
 from bench.measures import MEASURES, TARGETS, BenchContext, build_context
 

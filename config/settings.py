@@ -322,6 +322,8 @@ RECEIVABLES = {
     # Dunning holds a customer while an open deal is this likely (percent) or this large.
     "DUNNING_HOLD_PROBABILITY": env.int("DUNNING_HOLD_PROBABILITY", default=75),
     "DUNNING_HOLD_AMOUNT": env.str("DUNNING_HOLD_AMOUNT", default="50000.00"),
+    # A notice's send claimed this long ago by a worker is taken over (0: the task's time limit + 60 s).
+    "DUNNING_STALE_CLAIM_SECONDS": env.int("DUNNING_STALE_CLAIM_SECONDS", default=0),
 }
 
 # --- Security ------------------------------------------------------------------

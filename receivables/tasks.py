@@ -40,6 +40,14 @@ def refresh_behaviour(customer_id: int) -> None:
 # Thin: each takes ids and calls receivables.dunning, which makes them safe to run twice
 # (notices unique per run and customer, levels per invoice, sending claimed and keyed).
 @shared_task
+def dunning_plan(run_id: int) -> int:
+    """Plan a run that was just started (or resumed) and fan its customers out in batches."""
+    from . import dunning
+
+    return dunning.plan_run(run_id=run_id)
+
+
+@shared_task
 def dunning_batch(run_id: int, customer_ids: list[int]) -> int:
     """Make the notices of a batch of a run's customers and queue their sending."""
     from . import dunning

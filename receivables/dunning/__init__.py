@@ -10,8 +10,8 @@ and never while the relationship says "wait".
   service case, an active promise to pay, a manual dunning hold.
 - `plan_dunning(as_of)` chooses, per customer, each overdue invoice at its own level and
   says who is skipped and why. The preview and the run both call it.
-- `run_dunning(as_of, by)` records a run and hands the customers to Celery in batches
-  (`make_notices`), each notice then sent once by `send_notice`. Safe under retries and
+- `run_dunning(as_of, by)` records a run and hands it to Celery, which plans it
+  (`plan_run`) and fans the customers out in batches (`make_notices`), each notice then sent once by `send_notice`. Safe under retries and
   crashes: a notice per (run, customer) and a level per invoice are unique in the
   database, sending is claimed with a conditional UPDATE, and each email goes once per
   notice (core.mail.send_once).
@@ -34,6 +34,7 @@ from .runs import (
     document_context,
     document_filename,
     make_notices,
+    plan_run,
     preview_dunning,
     resume_run,
     run_dunning,
@@ -72,6 +73,7 @@ __all__ = [
     "preview_dunning",
     "open_dispute",
     "plan_dunning",
+    "plan_run",
     "release_dunning_hold",
     "render_template",
     "resolve_dispute",

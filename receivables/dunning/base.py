@@ -12,8 +12,12 @@ CENT = Decimal("0.01")
 LETTER_DOCUMENT = "receivables.dunning_letter"
 BATCH_SIZE = 100  # customers per Celery task: ≈100 items a task, never one task per row
 MAX_ATTEMPTS = 5  # a notice that fails this often is marked failed (the run's summary says so)
-# A claim older than this is taken over: the worker that held it died (past the task's hard limit).
-STALE_CLAIM = timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) + 60)
+# A claim older than this is taken over: the worker that held it died (past the task's hard
+# limit). RECEIVABLES["DUNNING_STALE_CLAIM_SECONDS"] shortens it (the killed-worker test).
+STALE_CLAIM = timedelta(
+    seconds=settings.RECEIVABLES.get("DUNNING_STALE_CLAIM_SECONDS")
+    or getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) + 60
+)
 # The 48-hour rule, in days of the runs' as-of dates: a notice as of D blocks D and D+1.
 MESSAGE_GAP_DAYS = 2
 

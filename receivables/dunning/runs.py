@@ -48,9 +48,10 @@ def _running_conflict() -> DunningConflict:
 
 
 def run_dunning(*, as_of, by) -> DunningRun:
-    """Start a dunning run as of `as_of` (clerks): records the run and its plan's summary,
-    then, once committed, hands the customers to Celery in batches (make_notices), whose
-    notices are sent by send_notice. Refuses a future day and a second run while one runs."""
+    """Start a dunning run as of `as_of` (clerks): records the run, then, once committed,
+    hands it to Celery (plan_run), which plans it and fans the customers out in batches
+    (make_notices), whose notices are sent by send_notice. The request plans nothing.
+    Refuses a future day and a second run while one runs."""
     if not can_run_dunning(by):
         raise PermissionDenied("Only finance runs dunning.")
     return start_run(as_of=check_run_date(as_of), by=by)
@@ -61,49 +62,71 @@ def start_run(*, as_of: date, by=None) -> DunningRun:
     as_of = check_run_date(as_of)
     if DunningRun.objects.filter(status=DunningRun.Status.RUNNING).exists():
         raise _running_conflict()
-    plan = plan_dunning(as_of)
-    customer_ids = [customer.customer_id for customer in plan.to_send]
     try:
         with transaction.atomic():
             # The partial unique index on status="running" makes "one at a time" hold under a race.
             run = DunningRun.objects.create(
-                as_of=as_of,
-                status=DunningRun.Status.RUNNING,
-                started_by=by if getattr(by, "pk", None) else None,
-                totals={"planned": len(customer_ids), "skipped": plan.skipped_by_reason()},
-                progress_total=len(customer_ids),
+                as_of=as_of, status=DunningRun.Status.RUNNING, started_by=by if getattr(by, "pk", None) else None
             )
-            if not customer_ids:
-                _finish_if_done(run.pk)
-            else:
-                run_id = run.pk
-                transaction.on_commit(lambda: _dispatch(run_id, customer_ids), robust=True)
+            _queue_plan(run.pk)
     except IntegrityError:
         raise _running_conflict() from None
     run.refresh_from_db()
     return run
 
 
+def _queue_plan(run_id: int) -> None:
+    from ..tasks import dunning_plan  # the task module imports this one
+
+    transaction.on_commit(lambda: dunning_plan.delay(run_id), robust=True)
+
+
+def plan_run(*, run_id: int) -> int:
+    """A run's planning (the dunning_plan task): plan_dunning for all customers at once (a
+    few set-based queries), its summary and progress total written on the run the first
+    time only, then the customers to remind handed to Celery in batches, with those whose
+    notice in this run is not sent yet. Safe to run twice (a redelivery, resume_run): a
+    second plan finds the customers with a notice in this run held back by the 48-hour
+    rule, and batches skip customers done already. The number of customers handed out."""
+    run = DunningRun.objects.get(pk=run_id)
+    if run.status != DunningRun.Status.RUNNING:
+        return 0
+    plan = plan_dunning(run.as_of)
+    planned = {customer.customer_id for customer in plan.to_send}
+    notices = dict(DunningNotice.objects.filter(run=run).values_list("customer_id", "status"))
+    unsent = {
+        customer_id
+        for customer_id, status in notices.items()
+        if status in (DunningNotice.Status.PENDING, DunningNotice.Status.SENDING)
+    }
+    DunningRun.objects.filter(pk=run_id, status=DunningRun.Status.RUNNING).exclude(totals__has_key="planned").update(
+        totals={**run.totals, "planned": len(planned | set(notices)), "skipped": plan.skipped_by_reason()},
+        progress_total=len(planned | set(notices)),
+    )
+    customer_ids = sorted(planned | unsent)
+    _finish_if_done(run_id)  # nothing to send
+    _dispatch(run_id, customer_ids)
+    return len(customer_ids)
+
+
 def _dispatch(run_id: int, customer_ids: list[int]) -> None:
-    from ..tasks import dunning_batch  # the task module imports this one
+    from ..tasks import dunning_batch
 
     for start in range(0, len(customer_ids), BATCH_SIZE):
         dunning_batch.delay(run_id, customer_ids[start : start + BATCH_SIZE])
 
 
 def resume_run(*, run: DunningRun, by) -> DunningRun:
-    """Hand a running run's customers to Celery again (after a worker crashed): batches
-    skip customers that have their notice already and queue again those not yet sent."""
+    """Hand a running run to Celery again (after a worker crashed): planned again
+    (plan_run), so the customers not reached yet and the notices not sent yet are queued
+    again; batches skip customers that have their notice, and a claim held by a dead
+    worker is taken over once stale (see send_notice)."""
     if not can_run_dunning(by):
         raise PermissionDenied("Only finance runs dunning.")
     run = DunningRun.objects.get(pk=run.pk)
     if run.status != DunningRun.Status.RUNNING:
         raise DunningConflict("This run is not in progress: there is nothing to resume.", code="not_running")
-    unsent = DunningNotice.objects.filter(
-        run=run, status__in=(DunningNotice.Status.PENDING, DunningNotice.Status.SENDING)
-    ).values_list("customer_id", flat=True)
-    planned = [customer.customer_id for customer in plan_dunning(run.as_of).to_send]
-    _dispatch(run.pk, sorted(set(planned) | set(unsent)))
+    _queue_plan(run.pk)
     return run
 
 
@@ -148,8 +171,12 @@ def _advance(run_id: int, *, sent: int = 0, failed: int = 0, skipped: int = 0) -
 
 
 def _finish_if_done(run_id: int) -> None:
+    # Not before the plan wrote the total: until then 0 done ≥ 0 planned says nothing.
     DunningRun.objects.filter(
-        pk=run_id, status=DunningRun.Status.RUNNING, progress_done__gte=F("progress_total")
+        Q(totals__has_key="planned") | Q(progress_total__gt=0),
+        pk=run_id,
+        status=DunningRun.Status.RUNNING,
+        progress_done__gte=F("progress_total"),
     ).update(status=DunningRun.Status.DONE, finished_at=timezone.now())
 
 
@@ -216,7 +243,7 @@ def _render(plan: CustomerPlan, customer: Customer, as_of: date, charges) -> tup
 def make_notices(*, run_id: int, customer_ids: list[int]) -> list[int]:
     """A batch of a run: for each customer, its notice and lines as planned now, in one
     transaction per customer; the ids of the notices to send. Safe to run twice: a customer
-    with a notice in this run already is not planned again (a pending one is queued again),
+    with a notice in this run already is not planned again (one not sent is queued again),
     and (invoice, level) is unique, so a line made by another run meanwhile rolls the
     customer's notice back and it is recorded as skipped."""
     run = DunningRun.objects.get(pk=run_id)
@@ -225,9 +252,12 @@ def make_notices(*, run_id: int, customer_ids: list[int]) -> list[int]:
     existing = dict(
         DunningNotice.objects.filter(run=run, customer_id__in=customer_ids).values_list("customer_id", "status")
     )
+    # Sending ones too: a claim whose worker died is taken over once stale (send_notice).
     to_send = list(
         DunningNotice.objects.filter(
-            run=run, customer_id__in=customer_ids, status=DunningNotice.Status.PENDING
+            run=run,
+            customer_id__in=customer_ids,
+            status__in=(DunningNotice.Status.PENDING, DunningNotice.Status.SENDING),
         ).values_list("pk", flat=True)
     )
     todo = [customer_id for customer_id in customer_ids if customer_id not in existing]

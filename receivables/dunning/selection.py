@@ -127,7 +127,6 @@ def plan_dunning(as_of: date, customers: Iterable | None = None) -> DunningPlan:
     )
     if not rows:
         return DunningPlan(as_of=as_of, customers=[])
-    customer_ids = sorted({row["customer_id"] for row in rows})
     candidate_ids = invoices.values("pk")
     sent_up_to = dict(
         DunningNoticeLine.objects.filter(invoice__in=candidate_ids)
@@ -136,8 +135,11 @@ def plan_dunning(as_of: date, customers: Iterable | None = None) -> DunningPlan:
         .annotate(days=Max("level__days_after_due"))
         .values_list("invoice_id", "days")
     )
+    # Set-based at any size: for all customers (ids None) no list of ids goes to the
+    # database; the 48-hour rule needs only the notices of the last days, the wait for
+    # an owner's call only open tasks not yet due, holds only what is live.
     last_notice = dict(
-        DunningNotice.objects.filter(customer_id__in=customer_ids)
+        for_customers(DunningNotice.objects.filter(run__as_of__gt=as_of - timedelta(days=MESSAGE_GAP_DAYS)), ids)
         .exclude(status__in=(DunningNotice.Status.FAILED, DunningNotice.Status.SKIPPED))
         .order_by()
         .values("customer_id")
@@ -145,11 +147,11 @@ def plan_dunning(as_of: date, customers: Iterable | None = None) -> DunningPlan:
         .values_list("customer_id", "last")
     )
     waiting = dict(
-        CollectionTask.objects.filter(
-            customer_id__in=customer_ids, status=CollectionTask.Status.OPEN, due__gt=as_of
-        ).values_list("notice__lines__invoice_id", "due")
+        for_customers(CollectionTask.objects.filter(status=CollectionTask.Status.OPEN, due__gt=as_of), ids).values_list(
+            "notice__lines__invoice_id", "due"
+        )
     )
-    holds = holds_for(customer_ids, as_of)
+    holds = holds_for(ids, as_of)
 
     plans: list[CustomerPlan] = []
     by_customer: dict[int, list[dict]] = defaultdict(list)

@@ -359,6 +359,35 @@ class TestRun:
         with pytest.raises(dunning.DunningConflict, match="nothing to resume"):
             dunning.resume_run(run=made, by=clerk)
 
+    def test_the_request_only_records_the_run_and_the_plan_is_celery_work(
+        self, issue, customer, clerk, django_capture_on_commit_callbacks
+    ):
+        issue("100.00")
+        issue("100.00", who=CustomerFactory())
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            made = dunning.run_dunning(as_of=on(3), by=clerk)
+        assert made.status == "running" and made.totals == {} and made.progress_total == 0
+        assert len(queued) == 1 and not DunningNotice.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert dunning.plan_run(run_id=made.pk) == 2
+        made.refresh_from_db()
+        assert made.totals["planned"] == made.progress_total == 2 and made.status == "done"
+        assert len(mail.outbox) == 2
+
+    def test_a_plan_delivered_twice_counts_and_sends_once(
+        self, issue, customer, clerk, django_capture_on_commit_callbacks
+    ):
+        issue("100.00")
+        with django_capture_on_commit_callbacks(execute=False):
+            made = dunning.run_dunning(as_of=on(3), by=clerk)
+        dunning.make_notices(run_id=made.pk, customer_ids=[customer.pk])  # the first plan's batch, unsent
+        with django_capture_on_commit_callbacks(execute=True):
+            dunning.plan_run(run_id=made.pk)
+            dunning.plan_run(run_id=made.pk)
+        made.refresh_from_db()
+        assert (made.progress_total, made.progress_done, made.status) == (1, 1, "done")
+        assert len(mail.outbox) == 1 and DunningNoticeLine.objects.count() == 1
+
     def test_fees_and_interest_are_open_items_of_their_own(self, finance_manager, customer, issue, run):
         policy = dunning.save_policy(
             by=finance_manager,

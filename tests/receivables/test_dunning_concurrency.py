@@ -50,7 +50,7 @@ def test_one_batch_delivered_to_many_workers_sends_once(issue, clerk, monkeypatc
 
 
 def test_two_runs_started_at_once_make_one(issue, clerk, monkeypatch):
-    monkeypatch.setattr(dunning_runs, "_dispatch", lambda run_id, customer_ids: None)  # no broker
+    monkeypatch.setattr(dunning_runs, "_queue_plan", lambda run_id: None)  # no broker
     issue("100.00")
     outcomes = run_at_once(lambda: dunning.run_dunning(as_of=AS_OF + timedelta(days=1), by=clerk), [()] * 4)
     runs = [o for o in outcomes if isinstance(o, DunningRun)]
