@@ -18,7 +18,7 @@ from crm.models import Customer
 
 from ..models import ZERO, CollectionTask, DunningFee, DunningLevel, DunningNotice, DunningNoticeLine, DunningRun
 from ..permissions import can_run_dunning, can_view_dunning
-from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, STALE_CLAIM, DunningConflict
+from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, STALE_CLAIM, DunningConflict, customer_ids_of
 from .selection import CustomerPlan, DunningPlan, plan_dunning
 from .templates import render_template
 
@@ -47,21 +47,22 @@ def _running_conflict() -> DunningConflict:
     return DunningConflict(f"A dunning run{day} is in progress{who}: wait for it to finish.", code="running")
 
 
-def run_dunning(*, as_of, by) -> DunningRun:
+def run_dunning(*, as_of, by, customers=None) -> DunningRun:
     """Start a dunning run as of `as_of` (clerks): records the run and its plan's summary,
     then, once committed, hands the customers to Celery in batches (make_notices), whose
-    notices are sent by send_notice. Refuses a future day and a second run while one runs."""
+    notices are sent by send_notice. Refuses a future day and a second run while one runs.
+    `customers` (the worklist's "Send now"): a run of those customers only, by the same rules."""
     if not can_run_dunning(by):
         raise PermissionDenied("Only finance runs dunning.")
-    return start_run(as_of=check_run_date(as_of), by=by)
+    return start_run(as_of=check_run_date(as_of), by=by, customers=customers)
 
 
-def start_run(*, as_of: date, by=None) -> DunningRun:
+def start_run(*, as_of: date, by=None, customers=None) -> DunningRun:
     """run_dunning without the permission check: the beat's daily run (by=None)."""
     as_of = check_run_date(as_of)
     if DunningRun.objects.filter(status=DunningRun.Status.RUNNING).exists():
         raise _running_conflict()
-    plan = plan_dunning(as_of)
+    plan = plan_dunning(as_of, customers)
     customer_ids = [customer.customer_id for customer in plan.to_send]
     try:
         with transaction.atomic():
@@ -70,7 +71,12 @@ def start_run(*, as_of: date, by=None) -> DunningRun:
                 as_of=as_of,
                 status=DunningRun.Status.RUNNING,
                 started_by=by if getattr(by, "pk", None) else None,
-                totals={"planned": len(customer_ids), "skipped": plan.skipped_by_reason()},
+                totals={
+                    "planned": len(customer_ids),
+                    "skipped": plan.skipped_by_reason(),
+                    # A run of some customers only (Send now) resumes with those only.
+                    **({"customers": customer_ids_of(customers)} if customers is not None else {}),
+                },
                 progress_total=len(customer_ids),
             )
             if not customer_ids:
@@ -102,7 +108,7 @@ def resume_run(*, run: DunningRun, by) -> DunningRun:
     unsent = DunningNotice.objects.filter(
         run=run, status__in=(DunningNotice.Status.PENDING, DunningNotice.Status.SENDING)
     ).values_list("customer_id", flat=True)
-    planned = [customer.customer_id for customer in plan_dunning(run.as_of).to_send]
+    planned = [customer.customer_id for customer in plan_dunning(run.as_of, run.totals.get("customers")).to_send]
     _dispatch(run.pk, sorted(set(planned) | set(unsent)))
     return run
 

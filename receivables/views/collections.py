@@ -27,6 +27,7 @@ from ..models import CollectionTask, DunningHold
 from ..permissions import (
     can_complete_task,
     can_open_dispute,
+    can_run_dunning,
     can_set_dunning_holds,
     can_take_promises,
     can_view_dunning,
@@ -49,6 +50,7 @@ def row_context(user, row) -> dict:
         "may_hold": can_set_dunning_holds(user),
         "may_promise": can_take_promises(user),
         "may_dispute": can_open_dispute(user, customer),
+        "may_send": can_run_dunning(user),
     }
 
 
@@ -198,6 +200,25 @@ def dispute_open(request, pk: int):
 
 
 @require_POST
+def send_now(request, pk: int):
+    """Remind this customer now, by the same rules as a run (a run of this customer only):
+    what is held or was reminded in the last 48 hours is not sent, and the row says why."""
+    customer = _customer(request, pk)
+    if not can_run_dunning(request.user):
+        raise PermissionDenied("Only finance runs dunning.")
+    today = timezone.localdate()
+    planned = dunning.plan_dunning(today, [customer]).for_customer(customer.pk)
+    if planned is None or not planned.lines:
+        why = planned.skip_text if planned and planned.skip_text else "no invoice of theirs is due for a reminder now"
+        return _answer(request, customer, errors=[f"Nothing was sent: {why}."], done="")
+    try:
+        dunning.run_dunning(as_of=today, by=request.user, customers=[customer])
+    except ValidationError as error:
+        return _answer(request, customer, errors=error.messages, done="")
+    return _answer(request, customer, errors=[], done=f"The {planned.level.name} is on its way.")
+
+
+@require_POST
 def task_done(request, pk: int):
     """Log the owner's collection call with its outcome (one click on the home page)."""
     task = get_object_or_404(CollectionTask.objects.select_related("customer"), pk=pk)
@@ -223,5 +244,6 @@ urlpatterns = [
     ),
     path("receivables/customers/<int:pk>/promise/", promise_take, name="promise_take"),
     path("receivables/customers/<int:pk>/dispute/", dispute_open, name="dispute_open"),
+    path("receivables/customers/<int:pk>/send-now/", send_now, name="dunning_send_now"),
     path("receivables/collection-tasks/<int:pk>/done/", task_done, name="collection_task_done"),
 ]

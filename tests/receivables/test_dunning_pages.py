@@ -195,6 +195,31 @@ class TestWorklist:
         assert "Choose the invoice the customer disputes." in missing.text
         assert not Dispute.objects.exists()
 
+    def test_send_now_reminds_this_customer_only(
+        self, signed_in, issue, customer, other_rep, django_capture_on_commit_callbacks
+    ):
+        globex = CustomerFactory(owner=other_rep, name="Globex Corp")
+        overdue(issue, "100.00", 5)
+        overdue(issue, "100.00", 5, who=globex)
+        url = reverse("receivables:dunning_send_now", args=[customer.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = signed_in("clerk").post(url, {"_from": "worklist"}, HTTP_HX_REQUEST="true")
+        assert "is on its way" in response.text
+        assert list(DunningNotice.objects.values_list("customer_id", "status")) == [(customer.pk, "sent")]
+        run = DunningRun.objects.get()
+        assert run.status == DunningRun.Status.DONE and run.totals["customers"] == [customer.pk]
+        again = signed_in("clerk").post(url, {"_from": "worklist"}, HTTP_HX_REQUEST="true")
+        assert "Nothing was sent" in again.text and DunningRun.objects.count() == 1
+        assert signed_in("rep").post(url).status_code == 403
+
+    def test_send_now_says_why_a_held_customer_is_not_reminded(self, signed_in, issue, customer, clerk):
+        overdue(issue, "100.00", 5)
+        dunning.set_dunning_hold(customer=customer, by=clerk, reason="CFO on holiday")
+        url = reverse("receivables:dunning_send_now", args=[customer.pk])
+        response = signed_in("clerk").post(url, {"_from": "worklist"}, HTTP_HX_REQUEST="true")
+        assert "Nothing was sent" in response.text and "CFO on holiday" in response.text
+        assert not DunningRun.objects.exists()
+
     def test_another_customers_invoice_cannot_be_disputed_here(self, signed_in, issue, customer, other_rep):
         globex = CustomerFactory(owner=other_rep)
         theirs = overdue(issue, "100.00", 5, who=globex)
