@@ -26,6 +26,7 @@ from .permissions import (
     can_open_dispute,
     can_set_dunning_holds,
     can_take_promises,
+    can_view_dunning,
     can_view_payments,
     can_view_standing,
 )
@@ -178,6 +179,7 @@ def customer_collections_panel(request, customer):
         "may_hold": can_set_dunning_holds(user),
         "may_promise": can_take_promises(user),
         "may_dispute": can_open_dispute(user, customer),
+        "may_view_notices": can_view_dunning(user),
         "panel_customer": customer,
         "back": f"{reverse('crm:customer_detail', args=[customer.pk])}#collections-panel",
     }

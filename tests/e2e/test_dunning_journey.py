@@ -74,6 +74,17 @@ def test_a_clerk_previews_runs_and_reads_a_notice(
     expect(page.locator("#notice-lines")).to_contain_text("1,200.00")
     snap("notice")
     assert DunningRun.objects.get().status == DunningRun.Status.DONE
+
+    # The worklist: the held customer's row says why; a hold set inline redraws only that row.
+    page.get_by_role("navigation").get_by_role("link", name="Collections").click()
+    row = page.locator(f"#worklist-row-{customer.pk}")
+    expect(row).to_contain_text("Renewal 2027")
+    row.locator("summary").click()
+    row.get_by_label("Reason to hold").fill("Waiting for the signed PO")
+    row.get_by_role("button", name="Hold").click()
+    expect(row).to_contain_text("Reminders are held.")
+    expect(row).to_contain_text("Waiting for the signed PO")
+    snap("worklist", show=row)
     assert console_errors == []
 
 
@@ -97,6 +108,12 @@ def test_a_rep_sees_the_hold_and_logs_the_call_from_home(
     expect(page.locator(".alert-success")).to_contain_text("The call is logged")
     expect(page.locator("#no-collection-tasks")).to_be_visible()
     snap("logged", show=card)
+
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    panel = page.locator("#collections-panel")
+    expect(panel).to_contain_text("CFO on holiday until the 20th")
+    expect(panel.locator("#collections-dispute")).to_be_visible()
+    snap("customer-360", show=panel)
     task.refresh_from_db()
     assert task.outcome == CollectionTask.Outcome.PROMISED and task.done_by == rep
     assert console_errors == []

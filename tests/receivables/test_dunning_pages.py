@@ -360,6 +360,18 @@ class TestCollectionsPanel:
         assert page.by_id("collections-dispute")
         assert not page.find_all(id="collections-hold") and not page.find_all(id="collections-promise")
 
+    def test_a_rep_reads_the_last_notices_without_links_to_pages_they_may_not_open(
+        self, signed_in, issue, customer, run
+    ):
+        overdue(issue, "500.00", 5)
+        run()
+        notice = DunningNotice.objects.get()
+        notice_url = reverse("receivables:dunning_notice_detail", args=[notice.pk])
+        rep_panel = parse(signed_in("rep").get(customer_url(customer)).text).by_id("collections-notices")
+        assert notice.level.name in rep_panel.text and not rep_panel.find_all("a")
+        clerk_panel = parse(signed_in("clerk").get(customer_url(customer)).text).by_id("collections-notices")
+        assert clerk_panel.find("a").attrs["href"] == notice_url
+
     def test_a_dispute_from_the_panel_goes_back_with_a_message(self, signed_in, issue, customer):
         invoice = overdue(issue, "500.00", 10)
         client = signed_in("rep")
