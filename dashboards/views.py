@@ -11,10 +11,12 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import ADMIN, FINANCE_ROLES, SALES_MANAGER, SALES_REP
 from crm.models import Customer
 from crm.permissions import can_create_customer
+from receivables.collections import owner_collections
 
 LATEST = 10
 
@@ -55,6 +57,8 @@ def home(request):
         "missing_billing": None,
         "credit_totals": None,
         "recent_customers": None,
+        "my_collections": None,
+        "today": timezone.localdate(),
         "links": {
             "mine": customer_list_url(mine=1),
             "my_incomplete": customer_list_url(mine=1, billing="incomplete"),
@@ -67,6 +71,9 @@ def home(request):
         mine = customers.owned_by(user)
         context["my_customers"] = CustomerDigest.of(mine)
         context["my_incomplete"] = CustomerDigest.of(mine.missing_billing_details())
+        if user.has_perm("receivables.view_collectiontask"):
+            # The calls dunning asks of them, and why reminders to their customers wait.
+            context["my_collections"] = owner_collections(user, timezone.localdate())
     if is_admin or user.has_role(SALES_MANAGER):
         owners = list(customers.owners_by_book_size()) if context["can_view_customers"] else []
         context["owners"] = owners

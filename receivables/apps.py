@@ -172,3 +172,7 @@ class ReceivablesConfig(AppConfig):
             filename=dunning.document_filename,
             can_view=lambda user, notice: can_view_standing(user, notice.customer),
         )
+        from . import dunning_panels
+
+        crm_panels.register_panel(dunning_panels.CUSTOMER_PANEL)
+        crm_panels.register_customer_annotations("collections", dunning_panels.customer_annotations)

@@ -1,6 +1,13 @@
 """Receivables' pages. Each module of receivables.views routes its own records here."""
 
-from .views import aging, credit, payments, statements
+from .views import aging, collections, credit, dunning, payments, statements
 
 app_name = "receivables"
-urlpatterns = [*payments.urlpatterns, *aging.urlpatterns, *credit.urlpatterns, *statements.urlpatterns]
+urlpatterns = [
+    *payments.urlpatterns,
+    *aging.urlpatterns,
+    *credit.urlpatterns,
+    *statements.urlpatterns,
+    *dunning.urlpatterns,
+    *collections.urlpatterns,
+]

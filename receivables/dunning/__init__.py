@@ -26,6 +26,7 @@ import from the package: `from receivables import dunning; dunning.plan_dunning(
 from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, MESSAGE_GAP_DAYS, DunningConflict
 from .calls import complete_task
 from .disputes import RESOLUTIONS, open_dispute, resolve_dispute
+from .effectiveness import Effectiveness, dunning_effectiveness
 from .holds import Holds, hold_thresholds, holds_for, release_dunning_hold, set_dunning_hold
 from .policies import check_levels, get_default_policy, save_policy, set_customer_policy
 from .promises import cancel_promise, evaluate_promises, take_promise
@@ -50,6 +51,7 @@ __all__ = [
     "CustomerPlan",
     "DunningConflict",
     "DunningPlan",
+    "Effectiveness",
     "Holds",
     "LETTER_DOCUMENT",
     "MAX_ATTEMPTS",
@@ -65,6 +67,7 @@ __all__ = [
     "complete_task",
     "document_context",
     "document_filename",
+    "dunning_effectiveness",
     "evaluate_promises",
     "get_default_policy",
     "hold_thresholds",

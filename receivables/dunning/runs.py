@@ -18,7 +18,7 @@ from crm.models import Customer
 
 from ..models import ZERO, CollectionTask, DunningFee, DunningLevel, DunningNotice, DunningNoticeLine, DunningRun
 from ..permissions import can_run_dunning, can_view_dunning
-from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, STALE_CLAIM, DunningConflict
+from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, STALE_CLAIM, DunningConflict, customer_ids_of
 from .selection import CustomerPlan, DunningPlan, plan_dunning
 from .templates import render_template
 
@@ -47,17 +47,18 @@ def _running_conflict() -> DunningConflict:
     return DunningConflict(f"A dunning run{day} is in progress{who}: wait for it to finish.", code="running")
 
 
-def run_dunning(*, as_of, by) -> DunningRun:
+def run_dunning(*, as_of, by, customers=None) -> DunningRun:
     """Start a dunning run as of `as_of` (clerks): records the run, then, once committed,
     hands it to Celery (plan_run), which plans it and fans the customers out in batches
     (make_notices), whose notices are sent by send_notice. The request plans nothing.
-    Refuses a future day and a second run while one runs."""
+    Refuses a future day and a second run while one runs. `customers` (the worklist's
+    "Send now"): a run of those customers only, by the same rules."""
     if not can_run_dunning(by):
         raise PermissionDenied("Only finance runs dunning.")
-    return start_run(as_of=check_run_date(as_of), by=by)
+    return start_run(as_of=check_run_date(as_of), by=by, customers=customers)
 
 
-def start_run(*, as_of: date, by=None) -> DunningRun:
+def start_run(*, as_of: date, by=None, customers=None) -> DunningRun:
     """run_dunning without the permission check: the beat's daily run (by=None)."""
     as_of = check_run_date(as_of)
     if DunningRun.objects.filter(status=DunningRun.Status.RUNNING).exists():
@@ -66,7 +67,11 @@ def start_run(*, as_of: date, by=None) -> DunningRun:
         with transaction.atomic():
             # The partial unique index on status="running" makes "one at a time" hold under a race.
             run = DunningRun.objects.create(
-                as_of=as_of, status=DunningRun.Status.RUNNING, started_by=by if getattr(by, "pk", None) else None
+                as_of=as_of,
+                status=DunningRun.Status.RUNNING,
+                started_by=by if getattr(by, "pk", None) else None,
+                # A run of some customers only (Send now) plans and resumes with those only.
+                totals={"customers": customer_ids_of(customers)} if customers is not None else {},
             )
             _queue_plan(run.pk)
     except IntegrityError:
@@ -91,7 +96,7 @@ def plan_run(*, run_id: int) -> int:
     run = DunningRun.objects.get(pk=run_id)
     if run.status != DunningRun.Status.RUNNING:
         return 0
-    plan = plan_dunning(run.as_of)
+    plan = plan_dunning(run.as_of, run.totals.get("customers"))
     planned = {customer.customer_id for customer in plan.to_send}
     notices = dict(DunningNotice.objects.filter(run=run).values_list("customer_id", "status"))
     unsent = {

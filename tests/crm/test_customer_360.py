@@ -136,9 +136,18 @@ class TestRegistry:
         add_history(customer, 1)
         response = signed_in("rep").get(detail_url(customer))
         main = [shown.panel.key for shown in response.context["panels"]["main"]]
-        # receivables' panel (order 5) and its Statement link (order 6) come first for who may
+        # receivables' panel (order 5), its Statement link (6) and Collections (7) come first for who may
         # see the customer's standing.
-        main_keys = ["receivables", "statement", "billing", "contacts", "open_deals", "open_cases", "quotes"]
+        main_keys = [
+            "receivables",
+            "statement",
+            "collections",
+            "billing",
+            "contacts",
+            "open_deals",
+            "open_cases",
+            "quotes",
+        ]
         assert main == [*main_keys, "closed_deals"]
         assert [shown.panel.key for shown in response.context["panels"]["side"]] == ["about", "feed"]
         # …and in the page in that order.

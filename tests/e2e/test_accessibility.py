@@ -15,7 +15,7 @@ The sweep's context bypasses the CSP (only so axe can be injected).
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -42,8 +42,17 @@ from crm.permissions import (
     can_edit_opportunity,
 )
 from receivables import credit as receivables_credit
+from receivables import dunning
 from receivables import services as receivables
-from receivables.permissions import can_record_payment, can_set_holds, can_view_payments, can_view_standing
+from receivables.models import DunningNotice
+from receivables.permissions import (
+    can_record_payment,
+    can_run_dunning,
+    can_set_holds,
+    can_view_dunning,
+    can_view_payments,
+    can_view_standing,
+)
 from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -121,6 +130,14 @@ def may_view_standing(user, world) -> bool:
     return can_view_standing(user, world.customer)
 
 
+def may_view_dunning(user, world) -> bool:
+    return can_view_dunning(user)
+
+
+def may_run_dunning(user, world) -> bool:
+    return user.is_authenticated and can_run_dunning(user)
+
+
 def anonymous(user, world) -> bool:
     return not user.is_authenticated
 
@@ -130,6 +147,10 @@ def signed_in(user, world) -> bool:
 
 
 # --- steps that bring a page into the state to check -------------------------------
+
+
+def open_worklist_actions(page, width):
+    page.locator("#worklist summary").first.click()
 
 
 def open_contact_form(page, width):
@@ -369,6 +390,17 @@ PAGES = [
     Page("record payment", "/payments/new/?customer={customer}", may_record_payments),
     Page("record payment, by hand", "/payments/new/?customer={customer}", may_record_payments, apply_by_hand),
     Page("record payment with errors", "/payments/new/?customer={customer}", may_record_payments, record_with_errors),
+    # Dunning (issue 11): the worklist (plain, filtered, refused filter, a row's actions open),
+    # the runs, a preview, a run and a notice as sent; the 360's Collections panel is on the customer page.
+    Page("collections worklist", "/receivables/collections/", may_view_dunning),
+    Page("collections worklist, filtered", "/receivables/collections/?bucket=days_1_30", may_view_dunning),
+    Page("collections worklist, refused filter", "/receivables/collections/?owner=x", may_view_dunning, status=400),
+    Page("collections worklist, actions open", "/receivables/collections/", may_view_dunning, open_worklist_actions),
+    Page("dunning runs", "/receivables/dunning/", may_view_dunning),
+    Page("dunning preview", "/receivables/dunning/new/?as_of=2026-03-31", may_run_dunning),
+    Page("dunning preview, future day", "/receivables/dunning/new/?as_of=2999-01-01", may_run_dunning, status=400),
+    Page("dunning run", "/receivables/dunning/runs/{dunning_run}/", may_view_dunning),
+    Page("dunning notice", "/receivables/dunning/notices/{dunning_notice}/", may_view_dunning),
     # Last: holding a token makes the user an integrator (the navigation changes).
     Page("token created", "/account/tokens/", signed_in, create_token),
 ]
@@ -472,7 +504,23 @@ def world(rep, other_rep, clerk, sales_manager, finance_manager, admin_user):
         customer=customer, by=clerk, data={**received, "amount": "9.00"}, allocations=[]
     )
     receivables.void_payment(payment=voided, by=clerk, reason="Recorded twice")
+    # Dunning: a customer 20 days overdue is reminded by a run (Celery runs eagerly here).
+    reminded = CustomerFactory(owner=rep, name="Umbrella Ltd", email="ap@umbrella.example")
+    billing.issue_invoice(
+        invoice=billing.create_invoice(
+            by=clerk,
+            customer=reminded,
+            data={"payment_days": 30},
+            lines=[{"description": "Consulting", "quantity": "1", "unit_price": "2000.00"}],
+        ),
+        by=clerk,
+        on=date.today() - timedelta(days=50),
+        render=False,
+    )
+    dunning_run = dunning.run_dunning(as_of=date.today(), by=clerk)
     return SimpleNamespace(
+        dunning_run=dunning_run,
+        dunning_notice=DunningNotice.objects.filter(run=dunning_run).first(),
         customer=customer,
         others_customer=others_customer,
         rep=rep,
@@ -543,6 +591,8 @@ def sweep(browser, base_url, user, world, width) -> dict[str, list[dict]]:
                 held_draft=world.held_draft.pk,
                 payment=world.payment.pk,
                 credit_payment=world.credit_payment.pk,
+                dunning_run=world.dunning_run.pk,
+                dunning_notice=world.dunning_notice.pk,
             )
             response = page.goto(f"{base_url}{path}")
             assert response.status == row.status, f"{row.name}: {path} answered {response.status}"

@@ -1,0 +1,182 @@
+"""The collections worklist's reads (issue 11, item 6): overdue customers ordered by
+amount × days overdue, each with its last notice, next level and its day, promise,
+dispute, hold, owner and the risk card's verdict — read for a whole page at once, in a
+fixed number of queries whatever the number of rows."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import DateField, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum, Value
+
+from billing.models import Invoice
+from crm.models import Customer
+
+from . import credit
+from .behaviour import DaysBetween
+from .dunning.holds import Holds, holds_for
+from .dunning.policies import policy_ladders
+from .models import CollectionTask, DunningNotice, DunningNoticeLine
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+def overdue_by_customer(invoices, as_of: date):
+    """Per customer of `invoices` (open ones overdue on `as_of`): what is overdue, the
+    oldest due day, and the weight amount × days overdue the worklist is ordered by."""
+    days = DaysBetween(Value(as_of, output_field=DateField()), F("due_date"))
+    return (
+        invoices.open()
+        .filter(due_date__lt=as_of, balance_due__gt=0)
+        .order_by()
+        .values("customer_id")
+        .annotate(
+            overdue=Sum("balance_due"),
+            weight=Sum(ExpressionWrapper(F("balance_due") * days, output_field=MONEY)),
+            oldest_due=Min("due_date"),
+        )
+        .order_by("-weight", "customer_id")
+    )
+
+
+@dataclass
+class WorklistRow:
+    customer: Customer
+    overdue: Decimal
+    days_overdue: int
+    verdict: str = ""
+    last_notice: dict | None = None
+    next_level: str = ""
+    next_on: date | None = None
+    holds: Holds = field(default_factory=Holds)
+    open_task: CollectionTask | None = None
+    invoices: list[dict] = field(default_factory=list)
+
+    @property
+    def hold_texts(self) -> list[tuple[str, str]]:
+        return self.holds.customer + [reason for reasons in self.holds.invoices.values() for reason in reasons]
+
+
+def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
+    """The page's rows (from overdue_by_customer) dressed with everything the worklist
+    shows: about ten queries, however many rows."""
+    ids = [row["customer_id"] for row in rows]
+    if not ids:
+        return []
+    customers = (
+        Customer.objects.filter(pk__in=ids)
+        .select_related("owner")
+        .annotate(**credit.figure_annotations(as_of))
+        .in_bulk()
+    )
+    invoices = list(
+        Invoice.objects.open()
+        .filter(customer_id__in=ids, balance_due__gt=0)
+        .order_by("customer_id", "due_date", "pk")
+        .values(
+            "pk",
+            "number",
+            "customer_id",
+            "due_date",
+            "balance_due",
+            "currency",
+            "customer__standing__dunning_policy_id",
+        )
+    )
+    sent_up_to = dict(
+        DunningNoticeLine.objects.filter(invoice_id__in=[row["pk"] for row in invoices])
+        .order_by()
+        .values("invoice_id")
+        .annotate(days=Max("level__days_after_due"))
+        .values_list("invoice_id", "days")
+    )
+    last_notices = {}
+    for notice in (
+        DunningNotice.objects.filter(customer_id__in=ids, status=DunningNotice.Status.SENT)
+        .order_by("customer_id", "-run__as_of", "-pk")
+        .values("pk", "customer_id", "run__as_of", "level__name", "channel")
+    ):
+        last_notices.setdefault(notice["customer_id"], notice)
+    tasks = {}
+    for task in CollectionTask.objects.filter(customer_id__in=ids, status=CollectionTask.Status.OPEN).order_by("due"):
+        tasks.setdefault(task.customer_id, task)
+    held = holds_for(ids, as_of)
+    ladders, default_id = policy_ladders()
+    per_customer: dict[int, list[dict]] = defaultdict(list)
+    for invoice in invoices:
+        per_customer[invoice["customer_id"]].append(invoice)
+
+    made = []
+    for row in rows:
+        customer = customers.get(row["customer_id"])
+        if customer is None:
+            continue
+        item = WorklistRow(
+            customer=customer,
+            overdue=row["overdue"],
+            days_overdue=(as_of - row["oldest_due"]).days,
+            verdict=credit.receivables_figures(customer, as_of).verdict,
+            last_notice=last_notices.get(customer.pk),
+            holds=held.get(customer.pk, Holds()),
+            open_task=tasks.get(customer.pk),
+            invoices=per_customer.get(customer.pk, []),
+        )
+        for invoice in item.invoices:
+            policy_id = invoice["customer__standing__dunning_policy_id"]
+            ladder = ladders.get(policy_id) or ladders.get(default_id, [])
+            sent = sent_up_to.get(invoice["pk"])
+            days = (as_of - invoice["due_date"]).days
+            due_now = [level for level in ladder if level.days_after_due <= days]
+            if due_now and (sent is None or due_now[-1].days_after_due > sent):
+                upcoming, day = due_now[-1], as_of  # its day has come: the next run sends it
+            else:
+                after = max(days, sent if sent is not None else days)
+                upcoming = next((level for level in ladder if level.days_after_due > after), None)
+                if upcoming is None:
+                    continue
+                day = invoice["due_date"] + timedelta(days=upcoming.days_after_due)
+            if item.next_on is None or day < item.next_on:
+                item.next_on, item.next_level = day, upcoming.name
+        made.append(item)
+    return made
+
+
+@dataclass
+class OwnerCollections:
+    """The rep's home page card: the collection calls asked of them, and why reminders
+    to their customers wait."""
+
+    tasks: list[CollectionTask]
+    held: list[tuple[Customer, list[tuple[str, dict]]]]
+
+
+SHOWN = 10
+
+
+def owner_collections(user, as_of: date) -> OwnerCollections:
+    """Open calls the user owns (earliest deadline first) and those of their customers
+    whose reminders wait, with why: two queries, however many customers."""
+    from .dunning_panels import HOLD_KINDS, PREFIX, _clean, hold_annotations
+
+    tasks = list(
+        CollectionTask.objects.filter(owner=user, status=CollectionTask.Status.OPEN)
+        .select_related("customer", "notice__level")
+        .order_by("due", "pk")[:SHOWN]
+    )
+    annotations = hold_annotations(as_of)
+    any_hold = Q()
+    for name in annotations:
+        any_hold |= Q(**{f"{name}__isnull": False})
+    customers = (
+        Customer.objects.owned_by(user)
+        .annotate(**annotations)
+        .filter(any_hold)
+        .only("pk", "name")
+        .order_by("name")[:SHOWN]
+    )
+    held = []
+    for customer in customers:
+        reasons = [(kind, row) for kind in HOLD_KINDS for row in _clean(getattr(customer, PREFIX + kind))]
+        held.append((customer, reasons))
+    return OwnerCollections(tasks=tasks, held=held)

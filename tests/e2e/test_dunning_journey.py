@@ -1,0 +1,119 @@
+"""Dunning in a real browser. The clerk previews a run and sees a customer skipped
+because of a late-stage deal, runs it and watches the progress bar until the run is
+done, then opens a notice as sent. The rep finds, on their home page, the hold on their
+customer and the call dunning asks of them, and logs its outcome with one click.
+
+The run's batches are held back (no worker in the browser tests: Celery runs eagerly)
+and handed over by the test once the progress bar shows, as a worker would take them."""
+
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from billing import services as billing
+from receivables import dunning
+from receivables.dunning import runs
+from receivables.models import CollectionTask, DunningNotice, DunningRun
+from receivables.tasks import dunning_batch
+from tests.factories import CustomerFactory, OpportunityFactory, stage
+
+pytestmark = pytest.mark.e2e
+
+
+def overdue(clerk, customer, amount, days_overdue):
+    invoice = billing.create_invoice(
+        by=clerk,
+        customer=customer,
+        data={"payment_days": 30},
+        lines=[{"description": "Services", "quantity": "1", "unit_price": amount}],
+    )
+    issued_on = date.today() - timedelta(days=30 + days_overdue)
+    return billing.issue_invoice(invoice=invoice, by=clerk, on=issued_on, render=False)
+
+
+def test_a_clerk_previews_runs_and_reads_a_notice(
+    page, live_server, clerk, rep, customer, sign_in, snap, console_errors, monkeypatch
+):
+    held_back = []
+    monkeypatch.setattr(runs, "_dispatch", lambda run_id, ids: held_back.append((run_id, ids)))
+    globex = CustomerFactory(owner=rep, name="Globex Corp", email="ap@globex.example")
+    invoice = overdue(clerk, globex, "1200.00", 5)
+    overdue(clerk, customer, "800.00", 5)
+    OpportunityFactory(customer=customer, stage=stage("Negotiation"), name="Renewal 2027")
+    sign_in(clerk)
+
+    page.goto(f"{live_server.url}/receivables/dunning/")
+    page.get_by_role("link", name="New run").click()
+    page.get_by_role("button", name="Preview").click()
+    skipped = page.locator(f"#preview-customer-{customer.pk}")
+    expect(skipped).to_contain_text("late-stage deal")
+    expect(skipped).to_contain_text("Renewal 2027")
+    expect(page.locator(f"#preview-customer-{globex.pk}")).to_contain_text(invoice.number)
+    snap("preview", show=skipped)
+
+    page.get_by_role("button", name="Run").click()
+    bar = page.locator("#run-progress-bar")
+    expect(bar).to_be_visible()
+    expect(page.locator("#run-progress-text")).to_contain_text("0 of 1 notice done")
+    snap("running", show=bar)
+
+    # A worker takes the batch: the page, polling every second, shows the run finish.
+    ((run_id, customer_ids),) = held_back
+    dunning_batch(run_id, customer_ids)
+    expect(page.locator("#run-status")).to_have_text("Done", timeout=10_000)
+    expect(bar).to_have_count(0)
+    expect(page.locator("#summary-sent")).to_have_text("1")
+    expect(page.locator("#summary-skipped")).to_contain_text("late-stage deal")
+    snap("done", show=page.locator("#run-progress"))
+
+    page.locator("#run-notices").get_by_role("link", name="Globex Corp").click()
+    notice = DunningNotice.objects.get(run_id=run_id)
+    expect(page.locator("#notice-subject")).to_have_text(notice.subject)
+    expect(page.locator("#notice-body")).to_contain_text(invoice.number)
+    expect(page.locator("#notice-lines")).to_contain_text("1,200.00")
+    snap("notice")
+    assert DunningRun.objects.get().status == DunningRun.Status.DONE
+
+    # The worklist: the held customer's row says why; a hold set inline redraws only that row.
+    page.get_by_role("navigation").get_by_role("link", name="Collections").click()
+    row = page.locator(f"#worklist-row-{customer.pk}")
+    expect(row).to_contain_text("Renewal 2027")
+    row.locator("summary").click()
+    row.get_by_label("Reason to hold").fill("Waiting for the signed PO")
+    row.get_by_role("button", name="Hold").click()
+    expect(row).to_contain_text("Reminders are held.")
+    expect(row).to_contain_text("Waiting for the signed PO")
+    snap("worklist", show=row)
+    assert console_errors == []
+
+
+def test_a_rep_sees_the_hold_and_logs_the_call_from_home(
+    page, live_server, clerk, rep, customer, sign_in, snap, console_errors, django_capture_on_commit_callbacks
+):
+    overdue(clerk, customer, "2500.00", 22)  # the owner's call (+21) is due
+    with django_capture_on_commit_callbacks(execute=True):
+        dunning.run_dunning(as_of=date.today(), by=clerk)
+    task = CollectionTask.objects.get()
+    dunning.set_dunning_hold(customer=customer, by=clerk, reason="CFO on holiday until the 20th")
+    sign_in(rep)
+
+    card = page.locator("#my-collections")
+    expect(card).to_contain_text("CFO on holiday until the 20th")
+    item = page.locator(f"#collection-task-{task.pk}")
+    expect(item).to_contain_text(customer.name)
+    snap("home", show=card)
+
+    item.get_by_role("button", name="Promised to pay").click()
+    expect(page.locator(".alert-success")).to_contain_text("The call is logged")
+    expect(page.locator("#no-collection-tasks")).to_be_visible()
+    snap("logged", show=card)
+
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    panel = page.locator("#collections-panel")
+    expect(panel).to_contain_text("CFO on holiday until the 20th")
+    expect(panel.locator("#collections-dispute")).to_be_visible()
+    snap("customer-360", show=panel)
+    task.refresh_from_db()
+    assert task.outcome == CollectionTask.Outcome.PROMISED and task.done_by == rep
+    assert console_errors == []
