@@ -81,9 +81,12 @@ def bucket_by_key(key: str) -> Bucket | None:
     return next((bucket for bucket in buckets() if bucket.key == key), None)
 
 
-def check_as_of(value, *, field: str = "as_of") -> date:
+def check_as_of(
+    value, *, field: str = "as_of", future: str = "Aging is known up to today: choose today or a past date."
+) -> date:
     """The as-of date from a form or the query string: today when empty; a date in the
-    future or that cannot be read is a ValidationError (a form error / a 400)."""
+    future (`future` says why) or that cannot be read is a ValidationError (a form
+    error / a 400)."""
     today = timezone.localdate()
     if value in (None, ""):
         return today
@@ -95,7 +98,7 @@ def check_as_of(value, *, field: str = "as_of") -> date:
         except ValueError:
             raise ValidationError({field: "Enter a date such as 2026-03-31."}) from None
     if value > today:
-        raise ValidationError({field: "Aging is known up to today: choose today or a past date."})
+        raise ValidationError({field: future})
     return value
 
 

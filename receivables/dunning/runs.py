@@ -1,7 +1,7 @@
 """The run: recorded, split into Celery batches that make notices, each notice sent once."""
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from core import documents, mail
 from core.money import format_amount, round_money
 from crm.models import Customer
 
+from ..aging import check_as_of
 from ..models import ZERO, CollectionTask, DunningFee, DunningLevel, DunningNotice, DunningNoticeLine, DunningRun
 from ..permissions import can_run_dunning, can_view_dunning
 from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, STALE_CLAIM, DunningConflict, customer_ids_of
@@ -25,19 +26,7 @@ from .templates import render_template
 
 def check_run_date(value) -> date:
     """The run's as-of day: today when empty; never in the future."""
-    today = timezone.localdate()
-    if value in (None, ""):
-        return today
-    if isinstance(value, datetime):
-        value = value.date()
-    if not isinstance(value, date):
-        try:
-            value = date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValidationError({"as_of": "Enter a date such as 2026-03-31."}) from None
-    if value > today:
-        raise ValidationError({"as_of": "Dunning runs as of today or a past day, never a future one."})
-    return value
+    return check_as_of(value, future="Dunning runs as of today or a past day, never a future one.")
 
 
 def _running_conflict() -> DunningConflict:
