@@ -178,6 +178,11 @@ def format_date(value: date | datetime) -> str:
     return babel_format_date(value, "medium", locale=_babel_locale(current_locale()))
 
 
+def format_month(value: date) -> str:
+    """The month's short name in the reader's language: "Jul" (en), "juil." (fr)."""
+    return babel_format_date(value, "LLL", locale=_babel_locale(current_locale()))
+
+
 @lru_cache(maxsize=64)
 def _datetime_pattern(name: str) -> str:
     """The locale's medium date joined to its short time ("{1}, {0}"), as one pattern

@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 
 from .cache import cached_result, peek_result
 from .csv import csv_response
+from .tables import deep_paging
 
 
 def missing_page_notice(request: HttpRequest, table) -> str:
@@ -120,7 +121,7 @@ class ListPageMixin:
         return self.table_class.chosen_columns(self.request.user)
 
     def get_table_data(self):
-        return self.table_class.prepare_queryset(super().get_table_data(), self.chosen_columns)
+        return deep_paging(self.table_class.prepare_queryset(super().get_table_data(), self.chosen_columns))
 
     def get_table_kwargs(self):
         return {**super().get_table_kwargs(), "chosen_columns": self.chosen_columns}

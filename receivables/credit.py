@@ -37,7 +37,7 @@ from accounts.models import User
 from billing.models import CreditNote, Invoice
 from collaboration.models import ApprovalRequest
 from collaboration.registry import content_type_of
-from core.formats import format_date
+from core.formats import format_date, format_month
 from core.money import format_amount, round_money
 from crm.models import Customer, Opportunity
 
@@ -106,7 +106,7 @@ class CreditStatus:
 def _month_name(month: str) -> str:
     """ "2026-07" → "Jul" (as stored in the trend)."""
     try:
-        return date.fromisoformat(f"{month}-01").strftime("%b")
+        return format_month(date.fromisoformat(f"{month}-01"))
     except ValueError:
         return month
 

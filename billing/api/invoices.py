@@ -39,14 +39,14 @@ from core.api.concurrency import (
     etag_of,
 )
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
-from core.api.errors import ERROR_SCHEMA, error_body
+from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 from core.concurrency import StaleVersion
 from core.document_views import pdf_response
-from crm.api.customers import ConflictError, VisibleCustomerField
+from crm.api.customers import VisibleCustomerField
 from crm.models import Opportunity, PaymentTerms, Product, TaxRate
 
 from .. import services

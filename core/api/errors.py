@@ -8,7 +8,7 @@ where `fields` is present only for field errors.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -86,3 +86,11 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else "error"
         response.data = error_body(code, " ".join(_flatten(getattr(exc, "detail", str(exc)))))
     return response
+
+
+class ConflictError(exceptions.APIException):
+    """A 409: the record's state forbids the request (see `detail`)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Other records still point to this one."
+    default_code = "conflict"

@@ -12,9 +12,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 
 from core.api.concurrency import ConcurrencyMixin, concurrency_schema
+from core.api.errors import ConflictError
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.rows import RowSource, ValuesListMixin
@@ -167,12 +168,6 @@ class ContactSerializer(StrictJSONTypesMixin, FastRepresentationMixin, serialize
         # One primary contact per customer is kept by the service (naming a new
         # one demotes the old one); DRF's check would refuse it instead.
         validators = []
-
-
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Other records still point to this one."
-    default_code = "conflict"
 
 
 @extend_schema(tags=["customers"])

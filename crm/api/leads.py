@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.concurrency import IF_MATCH_HEADER, ConcurrencyMixin, PreconditionFailed, concurrency_schema, etag_of
+from core.api.errors import ConflictError
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
@@ -22,7 +23,7 @@ from .. import leads
 from ..filters import LeadFilterSet
 from ..models import Lead, PaymentTerms, possible_owners
 from ..permissions import can_edit_lead
-from .customers import ConflictError, CountryCodeField, VisibleCustomerField
+from .customers import CountryCodeField, VisibleCustomerField
 
 User = get_user_model()
 

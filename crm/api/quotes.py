@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from core import documents
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
-from core.api.errors import ERROR_SCHEMA, error_body
+from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import IdentityUrlField
@@ -24,7 +24,6 @@ from .. import quotes
 from ..filters import QuoteFilterSet
 from ..models import Contact, Opportunity, Quote, QuoteLine
 from ..permissions import can_quote
-from .customers import ConflictError
 
 
 class QuoteLineSerializer(serializers.ModelSerializer):

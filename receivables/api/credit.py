@@ -20,10 +20,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.authentication import TokenScopePermission
-from core.api.errors import ERROR_SCHEMA
+from core.api.errors import ERROR_SCHEMA, ConflictError
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
-from crm.api.customers import ConflictError, VisibleCustomerField
+from crm.api.customers import VisibleCustomerField
 from crm.models import Customer
 
 from .. import credit

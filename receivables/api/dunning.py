@@ -28,12 +28,12 @@ from rest_framework.response import Response
 
 from accounts.authentication import TokenScopePermission
 from billing.models import CreditNote, Invoice
-from core.api.errors import ERROR_SCHEMA
+from core.api.errors import ERROR_SCHEMA, ConflictError
 from core.api.filters import OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
 from core.api.serializers import IdentityUrlField
-from crm.api.customers import ConflictError, VisibleCustomerField
+from crm.api.customers import VisibleCustomerField
 from crm.models import Customer
 
 from .. import dunning

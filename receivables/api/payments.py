@@ -10,13 +10,9 @@ Unsafe requests may carry an `Idempotency-Key`: the same key and body within a d
 answer what the first request answered, without doing it twice.
 """
 
-import hashlib
-import json
 from decimal import Decimal
 
-from django.core.cache import cache
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -33,12 +29,12 @@ from core.api.concurrency import (
     concurrency_schema,
     etag_of,
 )
-from core.api.errors import ERROR_SCHEMA
+from core.api.errors import ERROR_SCHEMA, ConflictError
 from core.api.filters import DjangoFilterBackend, OrderingFilter
+from core.api.idempotency import IDEMPOTENCY_HEADER, IdempotentMixin
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import IdentityUrlField
 from core.concurrency import StaleVersion
-from crm.api.customers import ConflictError
 
 from .. import services
 from ..models import Allocation, Payment
@@ -183,65 +179,6 @@ class PaymentVoidSerializer(StrictJSONTypesMixin, serializers.Serializer):
 
 class PaymentUnallocateSerializer(StrictJSONTypesMixin, serializers.Serializer):
     allocation = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of a live allocation of it.")
-
-
-# --- Idempotency-Key -------------------------------------------------------------------------
-
-IDEMPOTENCY_TTL = 24 * 3600
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID) of at most 200 characters. Retrying with the same key and body within "
-    "24 hours answers what the first request answered and does nothing again; the same key with another body is "
-    "a 409.",
-)
-
-
-class IdempotentMixin:
-    """`Idempotency-Key` on unsafe requests: the first successful answer is kept (in the
-    cache, per user and key, for a day) and replayed for a retry with the same body."""
-
-    def idempotent(self, request, respond):
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return respond()
-        if not key.strip() or len(key) > 200:
-            raise serializers.ValidationError({"Idempotency-Key": ["Send at most 200 characters, not blank."]})
-        body = json.dumps(request.data, sort_keys=True, default=str)
-        fingerprint = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
-        cache_key = "idempotency:" + hashlib.sha256(f"{request.user.pk}:{key}".encode()).hexdigest()
-        stored = cache.get(cache_key)
-        if stored is not None:
-            if stored["fingerprint"] != fingerprint:
-                raise ConflictError("This Idempotency-Key was used for another request; use a new key.")
-            if stored.get("pending"):
-                raise ConflictError("A request with this Idempotency-Key is still running; retry in a moment.")
-            response = Response(stored["data"], status=stored["status"])
-            response["Idempotent-Replayed"] = "true"
-            if stored.get("etag"):
-                response["ETag"] = stored["etag"]
-            return response
-        # Claimed before the work: two retries racing each other do it once.
-        if not cache.add(cache_key, {"fingerprint": fingerprint, "pending": True}, timeout=60):
-            raise ConflictError("A request with this Idempotency-Key is still running; retry in a moment.")
-        try:
-            response = respond()
-        except BaseException:
-            cache.delete(cache_key)
-            raise
-        if 200 <= response.status_code < 300:
-            kept = {
-                "fingerprint": fingerprint,
-                "status": response.status_code,
-                "data": response.data,
-                "etag": response.get("ETag"),
-            }
-            cache.set(cache_key, kept, timeout=IDEMPOTENCY_TTL)
-        else:
-            cache.delete(cache_key)
-        return response
 
 
 # --- views --------------------------------------------------------------------------------------

@@ -23,10 +23,9 @@ from rest_framework.response import Response
 from accounts.authentication import TokenScopePermission
 from core import documents
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
-from core.api.errors import ERROR_SCHEMA, error_body
+from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
 from core.api.json_types import StrictJSONTypesMixin
 from core.document_views import pdf_response
-from crm.api.customers import ConflictError
 from crm.models import Customer
 
 from .. import aging, statements

@@ -71,7 +71,7 @@ class TestFigures:
             ("Jun", D("90.0")),
             ("Jul", D("0.0")),
             ("Aug", D("22.5")),
-            ("Sep", D("0.0")),
+            ("Sept", D("0.0")),  # CLDR's abbreviation in English
             ("Oct", D("90.0")),
             ("Nov", D("72.0")),
         ]
