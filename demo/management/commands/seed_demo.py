@@ -11,9 +11,10 @@ import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import current_app as celery_app
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -31,7 +32,7 @@ from crm.services import create_contact, create_customer, update_customer
 from demo import data
 from receivables import credit, dunning, statements
 from receivables import services as receivables
-from receivables.models import CreditHold, DunningRun
+from receivables.models import CreditHold, DunningNotice, DunningRun
 
 DEMO_PASSWORD = "demo"
 
@@ -478,9 +479,20 @@ class Command(BaseCommand):
 
         def step():
             run = dunning.run_dunning(as_of=day, by=clerk)
-            planned = [plan.customer_id for plan in dunning.plan_dunning(day).to_send]
-            for notice_id in dunning.make_notices(run_id=run.pk, customer_ids=planned):
+            # Planned, its batches made and its notices sent here, in order: the task that
+            # run_dunning queues on commit then finds the run done.
+            previous = celery_app.conf.task_always_eager
+            celery_app.conf.task_always_eager = True
+            try:
+                dunning.plan_run(run_id=run.pk)
+            finally:
+                celery_app.conf.task_always_eager = previous
+            # Sends are queued on commit, and the command is one transaction: send them now.
+            for notice_id in run.notices.filter(status=DunningNotice.Status.PENDING).values_list("pk", flat=True):
                 dunning.send_notice(notice_id=notice_id)
+            run.refresh_from_db()
+            if run.status != DunningRun.Status.DONE:
+                raise CommandError(f"The demo's dunning run as of {day} did not finish: {run.totals}")
 
         return step
 
