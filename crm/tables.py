@@ -21,11 +21,12 @@ class CustomerTable(FastRowsTable):
 
     name = tables.Column(order_by=("name", "id"))
     owner = tables.Column(
-        order_by=("owner__first_name", "owner__last_name", "owner__username"), attrs={"td": {"class": "text-nowrap"}}
+        order_by=("owner__first_name", "owner__last_name", "owner__username", "name", "id"),
+        attrs={"td": {"class": "text-nowrap"}},
     )
-    status = tables.Column(order_by=("status", "name"))
+    status = tables.Column(order_by=("status", "name", "id"))
     terms = tables.Column(
-        accessor="payment_terms", verbose_name="Terms", order_by=("payment_terms", "payment_days", "name")
+        accessor="payment_terms", verbose_name="Terms", order_by=("payment_terms", "payment_days", "name", "id")
     )
     credit_limit = tables.Column(
         verbose_name="Credit limit",
@@ -136,7 +137,8 @@ class LeadTable(FastRowsTable):
     status = tables.Column(order_by=("status", "-created_at"))
     source = tables.Column(order_by=("source", "-created_at"))
     owner = tables.Column(
-        order_by=("owner__first_name", "owner__last_name", "owner__username"), attrs={"td": {"class": "text-nowrap"}}
+        order_by=("owner__first_name", "owner__last_name", "owner__username", "name", "id"),
+        attrs={"td": {"class": "text-nowrap"}},
     )
     created_at = tables.Column(verbose_name="Created", attrs={"td": {"class": "text-nowrap"}})
 
@@ -181,7 +183,8 @@ class ServiceCaseTable(FastRowsTable):
     severity = tables.Column(order_by=("severity_rank", "-created_at"))
     status = tables.Column(order_by=("status", "-created_at"))
     owner = tables.Column(
-        order_by=("owner__first_name", "owner__last_name", "owner__username"), attrs={"td": {"class": "text-nowrap"}}
+        order_by=("owner__first_name", "owner__last_name", "owner__username", "name", "id"),
+        attrs={"td": {"class": "text-nowrap"}},
     )
     created_at = tables.Column(verbose_name="Opened", attrs={"td": {"class": "text-nowrap"}})
 
