@@ -10,6 +10,7 @@ POST that answers with a message and goes back where it came from (`next`).
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -91,8 +92,9 @@ def _row(request, customer: Customer, errors=None, done: str = ""):
 
 def _back(request, customer: Customer):
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    # Only a path on this site ("1e309" would be taken for a view name by redirect()).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
     return redirect(f"{reverse('crm:customer_detail', args=[customer.pk])}#collections-panel")
 
 
@@ -149,11 +151,11 @@ def hold_set(request, pk: int):
 
 
 @require_POST
-def hold_release(request, pk: int, hold_pk: int):
-    customer = _customer(request, pk)
+def hold_release(request, pk: int):
+    hold = get_object_or_404(DunningHold, pk=pk)
+    customer = _customer(request, hold.customer_id)
     if not can_set_dunning_holds(request.user):
         raise PermissionDenied("Only finance releases dunning holds.")
-    hold = get_object_or_404(DunningHold, pk=hold_pk, customer=customer)
     try:
         dunning.release_dunning_hold(hold=hold, by=request.user)
     except ValidationError as error:
@@ -237,11 +239,7 @@ def task_done(request, pk: int):
 urlpatterns = [
     path("receivables/collections/", worklist, name="collections"),
     path("receivables/customers/<int:pk>/dunning-hold/", hold_set, name="dunning_hold_set"),
-    path(
-        "receivables/customers/<int:pk>/dunning-hold/<int:hold_pk>/release/",
-        hold_release,
-        name="dunning_hold_release",
-    ),
+    path("receivables/dunning-holds/<int:pk>/release/", hold_release, name="dunning_hold_release"),
     path("receivables/customers/<int:pk>/promise/", promise_take, name="promise_take"),
     path("receivables/customers/<int:pk>/dispute/", dispute_open, name="dispute_open"),
     path("receivables/customers/<int:pk>/send-now/", send_now, name="dunning_send_now"),
