@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_run_then_resumed_sends_one_notice_and_one_email_per
     with celery_worker(tmp_path, "second", smtp_server):
         dunning.resume_run(run=run, by=clerk)
         wait_until(
-            lambda: DunningRun.objects.filter(pk=run.pk, status="done").exists(), 120, "the resumed run to finish"
+            lambda: DunningRun.objects.filter(pk=run.pk, status="done").exists(), 300, "the resumed run to finish"
         )
         time.sleep(1)  # a duplicate, if any, would arrive now
 
