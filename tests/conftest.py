@@ -160,20 +160,25 @@ def _tasks_run_eagerly(request):
     celery_app.conf.task_always_eager = previous
 
 
+_SESSION_WORKER = pytest.StashKey[str]()
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(tmp_path_factory, smtp_server, django_db_setup, django_db_blocker):
+def celery_worker_process(request, tmp_path_factory, smtp_server, django_db_setup, django_db_blocker):
     """A real `celery -A config worker` in a subprocess, talking to Redis, reading and
     writing the test database (a test that hands it records commits them: use
     `django_db(transaction=True)`), and sending its mail to the loopback SMTP server
     (tests/smtp.py). Stopped before the test database is dropped.
 
     Yields that server's inbox. Skips (with the reason) when no REDIS_URL is
-    configured; CI sets one, so there it always runs.
+    configured; CI sets one, so there it always runs. It lives until the session ends:
+    a test that starts workers of its own takes `session_worker_paused`.
     """
     if not django_settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the real-worker tests need Redis (CI sets it)")
     workdir = tmp_path_factory.mktemp("celery")
     pidfile, logfile = workdir / "worker.pid", workdir / "worker.log"
+    hostname = f"test-{os.getpid()}@concord-tests"
     env = {**os.environ, "EMAIL_URL": smtp_server.url, "PYTHONUNBUFFERED": "1"}
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from django.db import connection
@@ -194,11 +199,12 @@ def celery_worker_process(tmp_path_factory, smtp_server, django_db_setup, django
         "--without-gossip",
         "--without-mingle",
         "--loglevel=INFO",
-        f"--hostname=test-{os.getpid()}@%h",
+        f"--hostname={hostname}",
         f"--pidfile={pidfile}",
         f"--logfile={logfile}",
     ]
     worker = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
+    request.config.stash[_SESSION_WORKER] = hostname
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -211,11 +217,31 @@ def celery_worker_process(tmp_path_factory, smtp_server, django_db_setup, django
             pytest.fail(f"celery worker not ready in 30 s:\n{logfile.read_text() if logfile.exists() else ''}")
         yield smtp_server.inbox
     finally:
+        del request.config.stash[_SESSION_WORKER]
         worker.terminate()
         try:
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+@pytest.fixture
+def session_worker_paused(request):
+    """The session's shared worker, if an earlier test started it, takes no task from
+    the queue during this test: one that runs workers of its own (and kills them) must
+    know which worker ran what. Celery's remote control tells it to stop consuming and,
+    afterwards, to start again."""
+    hostname = request.config.stash.get(_SESSION_WORKER, None)
+    if hostname is None:
+        yield
+        return
+    queue = celery_app.conf.task_default_queue
+    replies = celery_app.control.cancel_consumer(queue, destination=[hostname], reply=True, timeout=10)
+    assert replies, f"the session worker {hostname} did not answer the request to pause"
+    try:
+        yield
+    finally:
+        celery_app.control.add_consumer(queue, destination=[hostname], reply=True, timeout=10)
 
 
 # --- The rows the migrations created (roles, permissions) -------------------------

@@ -7,6 +7,8 @@ PostgreSQL and Redis only (CI runs it there): the worker is another process that
 and writes the committed test database. The workers are started here, not by the shared
 `celery_worker_process` fixture, because this test kills them; they take a claim of a
 dead worker over after DUNNING_STALE_CLAIM_SECONDS instead of the task's time limit.
+The shared worker, when an earlier test started it, is paused meanwhile: it would take
+this test's tasks and wait out the claims with the default stale time.
 """
 
 import asyncio
@@ -32,7 +34,12 @@ from receivables.models import DunningNotice, DunningNoticeLine, DunningRun
 from tests import smtp
 from tests.factories import CustomerFactory
 
-pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_worker_paused"),  # its tasks are for these workers alone
+]
 
 CUSTOMERS = 100  # each with two overdue invoices: 100 notices, 200 (invoice, level) lines
 STALE_CLAIM_SECONDS = 2
