@@ -18,7 +18,10 @@ from .models import SentEmail
 
 
 def send_once(*, key: str, message: EmailMessage) -> bool:
-    """Send `message` unless a message was sent under `key` already; True if sent now."""
+    """Send `message` unless a message was sent under `key` already; True if sent now.
+    A connection given with the message (`EmailMessage(connection=…)`, opened by the
+    caller for a batch) stays open for the next message; one made here is closed."""
+    own = message.connection is None
     connection = message.connection or get_connection()
     try:
         with transaction.atomic():
@@ -29,7 +32,8 @@ def send_once(*, key: str, message: EmailMessage) -> bool:
     except IntegrityError:
         return False
     finally:
-        connection.close()
+        if own:
+            connection.close()
     return True
 
 

@@ -5,8 +5,9 @@ from functools import cache, lru_cache, partialmethod
 
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import EmptyPage
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import models
+from django.db.models import Count, Window
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.templatetags.l10n import localize, unlocalize
@@ -299,3 +300,41 @@ def _stock_cell(row, plan: _CellPlan, context) -> str:
     elif bound.localize is False:
         value = unlocalize(value)
     return f"{td}{_as_template_would(value, context)}</td>"
+
+
+class _CountedPaginator(Paginator):
+    """A Paginator told its count (by counted_page) instead of asking the database."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def counted_page(queryset, number, per_page: int) -> Page:
+    """Page `number` of `queryset` (Paginator.get_page's leniency: junk or below 1 is
+    page 1, past the end is the last page) and how many rows there are, in one query: `COUNT(*) OVER
+    ()` rides along with the page's rows. For lists that must show their count and whose
+    rows are an aggregate (one per customer over 100,000 invoices): a separate COUNT
+    would aggregate them all a second time. A second query only for a page past the end."""
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = queryset.annotate(_counted_total=Window(Count("*")))
+
+    def rows_of(page_number: int) -> list:
+        start = (page_number - 1) * per_page
+        return list(counted[start : start + per_page]) if start + per_page < 2**63 else []
+
+    rows = rows_of(number)
+    if rows:  # the usual case: one query
+        first = rows[0]
+        total = first["_counted_total"] if isinstance(first, dict) else first._counted_total
+    elif number == 1:
+        total = 0
+    else:  # past the end: the last page
+        total = queryset.count()
+        number = max(1, -(-total // per_page))
+        rows = rows_of(number) if total else []
+    paginator = _CountedPaginator(queryset, per_page, total)
+    return Page(rows, number, paginator)

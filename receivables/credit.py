@@ -236,7 +236,8 @@ def figure_annotations(on: date, *, aging: bool = True) -> dict:
 @functools.lru_cache(maxsize=8)
 def _built_annotations(on: date, aging: bool, conf: str) -> dict:
     hold_days, _ = _settings()
-    open_invoices = Invoice.objects.open().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
+    # owed(): open with a balance (the same sums: a balance is never below 0), from an index alone.
+    open_invoices = Invoice.objects.owed().filter(customer=OuterRef("pk"), currency=OuterRef("currency"))
     figures = {
         "open_ar": _total(open_invoices, "balance_due"),
         "overdue": _total(open_invoices.filter(due_date__lt=on), "balance_due"),

@@ -121,7 +121,7 @@ def collections_annotations(on: date) -> dict:
             currency="channel",
         ),
         PREFIX + "invoice": _array(
-            Invoice.objects.open().filter(balance_due__gt=0),
+            Invoice.objects.owed(),
             "customer",
             title="number",
             amount=_text("balance_due"),

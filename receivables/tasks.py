@@ -55,6 +55,15 @@ def dunning_batch(run_id: int, customer_ids: list[int]) -> int:
     return len(dunning.make_notices(run_id=run_id, customer_ids=customer_ids))
 
 
+@shared_task
+def send_dunning_notices(notice_ids: list[int]) -> int:
+    """Send a batch's notices over one SMTP connection (receivables.dunning.send_notices);
+    one that fails goes on alone, as send_dunning_notice, with retries."""
+    from . import dunning
+
+    return dunning.send_notices(notice_ids=notice_ids)
+
+
 @shared_task(
     autoretry_for=(OSError, SMTPException, DocumentNotReady),
     retry_backoff=5,

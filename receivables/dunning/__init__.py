@@ -11,7 +11,7 @@ and never while the relationship says "wait".
 - `plan_dunning(as_of)` chooses, per customer, each overdue invoice at its own level and
   says who is skipped and why. The preview and the run both call it.
 - `run_dunning(as_of, by)` records a run and hands it to Celery, which plans it
-  (`plan_run`) and fans the customers out in batches (`make_notices`), each notice then sent once by `send_notice`. Safe under retries and
+  (`plan_run`) and fans the customers out in batches (`make_notices`), each batch's notices then sent over one connection by `send_notices`, each once by `send_notice`. Safe under retries and
   crashes: a notice per (run, customer) and a level per invoice are unique in the
   database, sending is claimed with a conditional UPDATE, and each email goes once per
   notice (core.mail.send_once).
@@ -40,6 +40,7 @@ from .runs import (
     resume_run,
     run_dunning,
     send_notice,
+    send_notices,
     start_run,
     stop_run,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "run_dunning",
     "save_policy",
     "send_notice",
+    "send_notices",
     "set_customer_policy",
     "set_dunning_hold",
     "start_run",

@@ -9,7 +9,6 @@ POST that answers with a message and goes back where it came from (`next`).
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.models import Invoice
 from core.lists import mark_invalid_filters, remember_list_query
+from core.tables import counted_page
 from crm.models import Customer
 
 from .. import dunning
@@ -62,14 +62,14 @@ def worklist(request):
     _may_read(request.user)
     remember_list_query(request, "receivables:collections")
     today = timezone.localdate()
-    invoices = Invoice.objects.filter(customer__in=Customer.objects.visible_to(request.user))
+    invoices = Invoice.objects.visible_to(request.user)
     filterset = WorklistFilterSet(request.GET or None, queryset=invoices, as_of=today)
     shown = mark_invalid_filters(filterset.form, always_shown=("owner", "level", "bucket"))
     if filterset.is_bound and not filterset.is_valid():
         context = {"filter": filterset, "shown_filters": shown, "rows": [], "page": None, "as_of": today}
         return render(request, TEMPLATE, context, status=400)
     filtered = filterset.qs if filterset.is_bound else invoices
-    page = Paginator(overdue_by_customer(filtered, today), PER_PAGE).get_page(request.GET.get("page"))
+    page = counted_page(overdue_by_customer(filtered, today), request.GET.get("page"), PER_PAGE)
     rows = worklist_rows(list(page.object_list), today)
     context = {
         "filter": filterset,

@@ -7,16 +7,19 @@ counted from there: as of 3 April an invoice is 3 days overdue (the friendly rem
 
 from datetime import date, timedelta
 from decimal import Decimal
+from smtplib import SMTPException
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail.backends import locmem
 
 from billing import services as billing
 from billing.models import Invoice
 from collaboration.models import FeedItem, InboxEntry
 from crm.models import ServiceCase
 from receivables import dunning, services
+from receivables.dunning import runs
 from receivables.models import (
     CollectionTask,
     DunningFee,
@@ -343,6 +346,40 @@ class TestRun:
         notice = DunningNotice.objects.get(customer=customer)
         assert dunning.send_notice(notice_id=notice.pk) is False
         assert (DunningNotice.objects.count(), DunningNoticeLine.objects.count(), len(mail.outbox)) == counts
+
+    def test_a_batch_sends_over_one_connection_and_a_failed_send_is_retried_alone(
+        self, issue, customer, clerk, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        others = CustomerFactory.create_batch(2)
+        for who in (customer, *others):
+            issue("100.00", who=who)
+        with django_capture_on_commit_callbacks(execute=False):
+            made = dunning.run_dunning(as_of=on(3), by=clerk)
+        with django_capture_on_commit_callbacks(execute=False):
+            notice_ids = dunning.make_notices(run_id=made.pk, customer_ids=[customer.pk, *(o.pk for o in others)])
+        opened = []
+
+        class Flaky(locmem.EmailBackend):
+            def open(self):
+                opened.append(self)
+                return super().open()
+
+            def send_messages(self, messages):
+                if customer.email in messages[0].to:
+                    raise SMTPException("451 try again later")
+                return super().send_messages(messages)
+
+        monkeypatch.setattr(runs, "get_connection", lambda: Flaky())
+        with django_capture_on_commit_callbacks(execute=False) as retries:
+            assert dunning.send_notices(notice_ids=notice_ids) == 2
+        assert len({id(connection) for connection in opened}) == 1  # one connection for the batch
+        assert sorted(m.to[0] for m in mail.outbox) == sorted(o.email for o in others)
+        failed = DunningNotice.objects.get(customer=customer)
+        assert (failed.status, failed.error, failed.attempts) == ("pending", "451 try again later", 1)
+        assert [c for c in retries if "_queue_send." in c.__qualname__]  # send_dunning_notice(failed), after a pause
+        monkeypatch.setattr(runs, "get_connection", lambda: locmem.EmailBackend())
+        assert dunning.send_notices(notice_ids=notice_ids) == 1  # run again: only the failed one goes
+        assert len(mail.outbox) == 3 and DunningNotice.objects.filter(run=made, status="sent").count() == 3
 
     def test_a_notice_left_pending_by_a_crash_is_sent_once_on_resume(
         self, issue, customer, clerk, django_capture_on_commit_callbacks
