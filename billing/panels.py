@@ -84,6 +84,7 @@ CUSTOMER_PANEL = Panel(
     customer_invoices_panel,
     order=35,
     permission="billing.view_invoice",
+    lazy=True,  # a key account's invoices cost more than the rest of the 360: after the page
 )
 
 

@@ -15,6 +15,7 @@ and crm never imports them:
         column="main",                        # "main" (wide, left), "side" (right; below on a phone)
                                               # or "top" (full width, first under the header)
         permission="billing.view_invoice",    # optional: shown only to users with this permission
+        lazy=True,                            # optional: rendered after the page (see below)
     ))
     register_badge("credit_hold", lambda request, customer: [Badge("On credit hold", "danger")] if ... else [])
 
@@ -28,6 +29,12 @@ The contract:
   long the customer's history is (tests/crm/test_customer_360.py pins it).
 - crm's panels, by order: main: billing details 10, contacts 20, open deals 30,
   open cases 40, quotes 50, won and lost deals 60; side: about the record 10, feed 100.
+- A `lazy` panel is left out of the page's own response: a placeholder with its title
+  asks for it by htmx once the page is shown (`crm:customer_panel`, one request per
+  panel), like the feed. For panels below the fold whose reads cost more than the rest
+  of the page (a key account's invoices); its context gets the customer without the
+  apps' annotations, and its template only `customer`, `panel`, the request's context
+  processors and its own context.
 - Badge providers return a list of Badge (label, Bootstrap colour) for the header;
   they are called after the panels, so a provider may reuse what a panel read.
 """
@@ -37,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 COLUMNS = ("top", "main", "side")
 
@@ -50,6 +58,7 @@ class Panel:
     order: int = 100
     column: str = "main"
     permission: str | None = None
+    lazy: bool = False
 
     def __post_init__(self):
         if self.column not in COLUMNS:
@@ -68,6 +77,7 @@ class Badge:
 class ShownPanel:
     panel: Panel
     context: dict
+    lazy_url: str = ""  # a lazy panel: its placeholder asks this URL for it
 
 
 _panels: dict[str, Panel] = {}
@@ -96,13 +106,25 @@ def panels() -> list[Panel]:
     return sorted(_panels.values(), key=lambda panel: (panel.order, panel.key))
 
 
+def may_see(request, panel: Panel) -> bool:
+    return not panel.permission or request.user.has_perm(panel.permission)
+
+
+def customer_panel(key: str) -> Panel | None:
+    return _panels.get(key)
+
+
 def shown_panels(request, customer, *, overrides: dict[str, dict] | None = None) -> dict[str, list[ShownPanel]]:
     """The panels this person sees on this customer's page, by column, in order.
     `overrides` gives a panel's context directly (the contacts panel with its form open)."""
     overrides = overrides or {}
     columns: dict[str, list[ShownPanel]] = {column: [] for column in COLUMNS}
     for panel in panels():
-        if panel.permission and not request.user.has_perm(panel.permission):
+        if not may_see(request, panel):
+            continue
+        if panel.lazy and panel.key not in overrides:
+            url = reverse("crm:customer_panel", args=[customer.pk, panel.key])
+            columns[panel.column].append(ShownPanel(panel, {}, lazy_url=url))
             continue
         context = overrides[panel.key] if panel.key in overrides else panel.context(request, customer)
         if context is not None:
@@ -142,7 +164,7 @@ def shown_in(registry: dict[str, Panel], request, record) -> dict[str, list[Show
     (the deal's and the quote's pages here; billing's invoice page uses it too)."""
     columns: dict[str, list[ShownPanel]] = {column: [] for column in COLUMNS}
     for panel in sorted(registry.values(), key=lambda panel: (panel.order, panel.key)):
-        if panel.permission and not request.user.has_perm(panel.permission):
+        if not may_see(request, panel):
             continue
         context = panel.context(request, record)
         if context is not None:

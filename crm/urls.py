@@ -3,7 +3,7 @@ its own prefix (customers/, leads/, deals/, quotes/, cases/, catalog/)."""
 
 from django.urls import path
 
-from .views import cases, catalog, customers, leads, opportunities, quotes
+from .views import cases, catalog, customer_panels, customers, leads, opportunities, quotes
 
 app_name = "crm"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/new/", customers.CustomerCreateView.as_view(), name="customer_create"),
     path("customers/<int:pk>/", customers.CustomerDetailView.as_view(), name="customer_detail"),
     path("customers/<int:pk>/edit/", customers.CustomerUpdateView.as_view(), name="customer_edit"),
+    path("customers/<int:pk>/panels/<slug:key>/", customer_panels.lazy_panel, name="customer_panel"),
     path("customers/<int:pk>/contacts/", customers.CustomerContactsView.as_view(), name="contact_panel"),
     path("customers/<int:pk>/contacts/new/", customers.ContactCreateView.as_view(), name="contact_create"),
     path(

@@ -96,6 +96,7 @@ def reverse_with(name: str, world: dict) -> str:
         {},
         {"pk": world["pk"]},
         {"pk": world["pk"], "contact_pk": world["contact_pk"]},
+        {"pk": world["pk"], "key": "invoices"},  # a lazy panel of the 360
         {"pk": world["token_pk"]},
         {"uidb64": world["uidb64"], "token": world["token"]},
     ):

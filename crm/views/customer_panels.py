@@ -6,10 +6,13 @@ with ten years of history costs what a new one does.
 """
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When, Window
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from ..models import BILLING_DETAILS_REQUIRED, Customer, Opportunity, Quote, ServiceCase
-from ..panels import Badge, Panel, register_badge, register_panel
+from ..panels import Badge, Panel, customer_panel, may_see, register_badge, register_panel
 from ..permissions import can_create_opportunity, can_log_case
 
 TEMPLATE = "crm/customer_detail.html"
@@ -109,6 +112,20 @@ def open_cases_panel(request, customer):
     }
 
 
+@require_GET
+def lazy_panel(request, pk: int, key: str):
+    """GET /customers/<pk>/panels/<key>/: a lazy panel of the 360 (crm.panels), asked for
+    by its placeholder once the page is shown; empty when it has nothing to show."""
+    panel = customer_panel(key)
+    if panel is None or not panel.lazy or not may_see(request, panel):
+        raise Http404("No such panel.")
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    context = panel.context(request, customer)
+    if context is None:
+        return HttpResponse("")  # htmx swaps the placeholder for nothing
+    return render(request, panel.template, {"customer": customer, "object": customer, "panel": panel, **context})
+
+
 def customer_badges(request, customer):
     badges = []
     if any(getattr(customer, field) == "" for field in BILLING_DETAILS_REQUIRED):
@@ -132,9 +149,16 @@ def register_customer_panels() -> None:
         Panel("contacts", "Contacts", f"{TEMPLATE}#contacts", contacts_panel, order=20),
         Panel("open_deals", "Open deals", f"{TEMPLATE}#open_deals_panel", open_deals_panel, 30, permission=DEALS),
         Panel("open_cases", "Open service cases", f"{TEMPLATE}#cases_panel", open_cases_panel, 40, permission=CASES),
-        Panel("quotes", "Quotes", f"{TEMPLATE}#quotes_panel", quotes_panel, 50, permission="crm.view_quote"),
+        # Below the fold: after the page (crm.panels, lazy).
+        Panel("quotes", "Quotes", f"{TEMPLATE}#quotes_panel", quotes_panel, 50, "main", "crm.view_quote", lazy=True),
         Panel(
-            "closed_deals", "Won and lost", f"{TEMPLATE}#closed_deals_panel", closed_deals_panel, 60, permission=DEALS
+            "closed_deals",
+            "Won and lost",
+            f"{TEMPLATE}#closed_deals_panel",
+            closed_deals_panel,
+            60,
+            permission=DEALS,
+            lazy=True,
         ),
         Panel("about", "About this record", f"{TEMPLATE}#about_panel", about_panel, order=10, column="side"),
         Panel("feed", "Feed", f"{TEMPLATE}#feed_panel", feed_panel, order=100, column="side"),

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -25,6 +26,14 @@ TODAY = datetime.date.today()
 
 def detail_url(customer):
     return reverse("crm:customer_detail", args=[customer.pk])
+
+
+def panel_url(customer, key: str) -> str:
+    """A lazy panel's own URL: its placeholder asks for it once the page is shown."""
+    return reverse("crm:customer_panel", args=[customer.pk, key])
+
+
+LAZY_PANELS = ("invoices", "quotes", "closed_deals")
 
 
 def make_quote(deal, number, status=Quote.Status.SENT, total=Decimal("1190.00")):
@@ -84,11 +93,16 @@ class TestPanels:
         new_deal = page.by_id("new-deal")
         assert new_deal.attrs["href"] == reverse("crm:opportunity_create", args=[customer.pk])
 
-        closed = page.by_id("closed-deals-panel")
+        client = signed_in("rep")
+        for key in ("quotes", "closed_deals"):  # placeholders, filled in after load
+            placeholder = page.by_id(f"{key}-lazy-panel")
+            assert placeholder.attrs["hx-get"] == panel_url(customer, key)
+            assert placeholder.attrs["hx-swap"] == "outerHTML"
+        closed = parse(client.get(panel_url(customer, "closed_deals")).text).by_id("closed-deals-panel")
         assert {"Won", "Lost"} <= {badge.text for badge in closed.find_all(class_="badge")}
         assert "Price" in closed.text
 
-        quotes = page.by_id("quotes-panel")
+        quotes = parse(client.get(panel_url(customer, "quotes")).text).by_id("quotes-panel")
         assert len(quotes.find("tbody").find_all(tag="tr")) == 5  # the latest five of six
         assert "Sent" in quotes.text and "1,190.00" in quotes.text
 
@@ -102,11 +116,21 @@ class TestPanels:
         assert page.by_id("side-panels").find(id="feed-panel")
 
     def test_a_new_customer_shows_empty_deals_and_cases_and_no_quotes_or_closed_deals(self, signed_in, customer):
-        page = parse(signed_in("rep").get(detail_url(customer)).text)
+        client = signed_in("rep")
+        page = parse(client.get(detail_url(customer)).text)
         assert page.by_id("no-open-deals")
         assert page.by_id("no-open-cases")
-        assert not page.find_all(id="quotes-panel")
-        assert not page.find_all(id="closed-deals-panel")
+        # Lazy panels with nothing to show answer nothing: htmx swaps their placeholder away.
+        for key in ("quotes", "closed_deals"):
+            response = client.get(panel_url(customer, key))
+            assert response.status_code == 200 and response.content == b""
+
+    def test_a_lazy_panel_is_only_what_its_person_may_see(self, signed_in, customer):
+        assert signed_in("rep").get(panel_url(customer, "contacts")).status_code == 404  # not lazy
+        assert signed_in("rep").get(panel_url(customer, "nonsense")).status_code == 404
+        assert signed_in("rep").get(reverse("crm:customer_panel", args=[customer.pk + 1000, "quotes"])).status_code == 404
+        response = Client().get(panel_url(customer, "quotes"))  # signed out
+        assert response.status_code == 302 and "login" in response.url
 
     def test_more_open_deals_than_shown_link_to_all_of_them(self, signed_in, customer):
         OpportunityFactory.create_batch(12, customer=customer)
@@ -145,10 +169,13 @@ class TestRegistry:
             "billing",
             "contacts",
             "open_deals",
+            "invoices",
             "open_cases",
             "quotes",
         ]
         assert main == [*main_keys, "closed_deals"]
+        lazy = [shown.panel.key for shown in response.context["panels"]["main"] if shown.lazy_url]
+        assert lazy == list(LAZY_PANELS)
         assert [shown.panel.key for shown in response.context["panels"]["side"]] == ["about", "feed"]
         # …and in the page in that order.
         html = response.text
@@ -218,13 +245,23 @@ class TestQueryCount:
         one = count_queries(client, detail_url(customer))
         add_history(customer, 9, start=1)
         ten = count_queries(client, detail_url(customer))
-        # user, customer, contacts, open deals, won and lost, quotes, open cases, the feed panel's head
-        # (follow, approvals: its items come after load, tests/collaboration/test_feed_queries.py),
-        # billing's invoice figures (none here, so no list of them: tests/billing/test_pages.py);
-        # receivables' figures ride on the customer's query (tests/receivables/test_credit_pages.py)
-        assert one == ten == 10 <= MAX_QUERIES
+        # user, customer, contacts, open deals, open cases, the feed panel's head (follow, approvals:
+        # its items come after load, tests/collaboration/test_feed_queries.py); receivables' figures
+        # ride on the customer's query (tests/receivables/test_credit_pages.py); billing's invoices,
+        # the quotes and the won and lost deals come after load too (lazy panels, below)
+        assert one == ten == 7 <= MAX_QUERIES
         drawn_in = f"{detail_url(customer)}?feed=1"  # as without JavaScript: the feed's items in the page
-        assert count_queries(client, drawn_in) == 14 <= MAX_QUERIES
+        assert count_queries(client, drawn_in) == 11 <= MAX_QUERIES
+
+    def test_each_lazy_panel_costs_the_same_for_1x_and_10x_history(self, signed_in, customer):
+        client = signed_in("rep")
+        add_history(customer, 1)
+        one = {key: count_queries(client, panel_url(customer, key)) for key in LAZY_PANELS}
+        add_history(customer, 9, start=1)
+        ten = {key: count_queries(client, panel_url(customer, key)) for key in LAZY_PANELS}
+        # user, customer, then the panel's own: the invoice figures (none here, so no list of
+        # them: tests/billing/test_pages.py), the latest quotes, the latest won and lost deals
+        assert one == ten == {"invoices": 3, "quotes": 3, "closed_deals": 3}
 
     def test_a_customer_without_history_costs_no_more(self, signed_in, customer):
         assert count_queries(signed_in("rep"), detail_url(customer)) <= MAX_QUERIES
