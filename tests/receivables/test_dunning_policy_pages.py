@@ -61,8 +61,10 @@ def test_who_reads_the_policies(signed_in, actor, status):
     assert signed_in(actor).get(LIST).status_code == status
 
 
-def test_the_list_marks_the_default(signed_in):
+def test_the_list_marks_the_default_and_the_runs_page_links_to_it(signed_in):
     default = dunning.get_default_policy()
+    runs = parse(signed_in("clerk").get(reverse("receivables:dunning_run_list")).text)
+    assert runs.by_id("dunning-policies").attrs["href"] == LIST
     page = parse(signed_in("clerk").get(LIST).text)
     row = page.by_id(f"policy-{default.pk}")
     assert "Default" in row.text and "Final notice" in row.text
