@@ -152,6 +152,7 @@ class ReceivablesConfig(AppConfig):
         feed.register_event("dunning.notice_sent", "Sent the {level} ({channel}) for {invoices}")
         feed.register_event("dunning.task_created", "Asked the account owner to call about the {level} by {due}")
         feed.register_event("dunning.task_done", "Logged the collection call: {outcome}. {note}")
+        feed.register_event("dunning.call_logged", "Logged a call with the customer: {outcome}. {note}")
         feed.register_event("dunning_hold.set", "Held dunning{invoice} until {until}: {reason}")
         feed.register_event("dunning_hold.released", "Released the dunning hold ({reason}); reminders resume")
         feed.register_event("dispute.opened", "Opened a dispute of {amount} {currency} on invoice {number}: {reason}")

@@ -1,5 +1,5 @@
 """The collections worklist's reads (issue 11, item 6): overdue customers ordered by
-amount × days overdue, each with its last notice, next level and its day, promise,
+amount × days overdue, each with its last notice and last call, next level and its day, promise,
 dispute, hold, owner and the risk card's verdict — read for a whole page at once, in a
 fixed number of queries whatever the number of rows."""
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DateField, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum, Value
+from django.db.models import DateField, DecimalField, ExpressionWrapper, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
 
 from billing.models import Invoice
 from crm.models import Customer
@@ -17,7 +17,7 @@ from . import credit
 from .behaviour import DaysBetween
 from .dunning.holds import Holds, holds_for
 from .dunning.policies import policy_ladders
-from .models import CollectionTask, DunningNotice, DunningNoticeLine
+from .models import CollectionTask, Dispute, DunningNotice, DunningNoticeLine
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 # Open invoices a row's "Open a dispute" offers (oldest due first); a key account with a
@@ -55,6 +55,22 @@ class WorklistRow:
     holds: Holds = field(default_factory=Holds)
     open_task: CollectionTask | None = None
     invoices: list[dict] = field(default_factory=list)
+    # The last call logged with the customer (asked for by dunning or not): when, and how it went.
+    last_call_at: object = None
+    last_call_outcome: str = ""
+
+    @property
+    def disputes(self) -> list[dict]:
+        """The open disputes on its invoices, for links to their pages."""
+        return [
+            {"pk": invoice["open_dispute"], "invoice__number": invoice["number"]}
+            for invoice in self.invoices
+            if invoice.get("open_dispute")
+        ]
+
+    @property
+    def last_call_label(self) -> str:
+        return dict(CollectionTask.Outcome.choices).get(self.last_call_outcome, "")
 
     @property
     def dispute_choices(self) -> list[dict]:
@@ -75,10 +91,17 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
     ids = [row["customer_id"] for row in rows]
     if not ids:
         return []
+    calls = CollectionTask.objects.filter(customer=OuterRef("pk"), status=CollectionTask.Status.DONE).order_by(
+        "-done_at", "-pk"
+    )
     customers = (
         Customer.objects.filter(pk__in=ids)
         .select_related("owner")
         .annotate(**credit.figure_annotations(as_of))
+        .annotate(
+            last_call_at=Subquery(calls.values("done_at")[:1]),
+            last_call_outcome=Subquery(calls.values("outcome")[:1]),
+        )
         .in_bulk()
     )
     invoices = list(
@@ -93,6 +116,7 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
             "balance_due",
             "currency",
             "customer__standing__dunning_policy_id",
+            open_dispute=Subquery(Dispute.objects.open().filter(invoice=OuterRef("pk")).values("pk")[:1]),
         )
     )
     sent_up_to = dict(
@@ -133,6 +157,8 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
             holds=held.get(customer.pk, Holds()),
             open_task=tasks.get(customer.pk),
             invoices=per_customer.get(customer.pk, []),
+            last_call_at=customer.last_call_at,
+            last_call_outcome=customer.last_call_outcome or "",
         )
         for invoice in item.invoices:  # oldest due first
             if item.next_on == as_of:

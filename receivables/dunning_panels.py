@@ -1,6 +1,7 @@
 """The customer 360's Collections panel (registered in receivables.apps): why reminders
 wait (late-stage deal, serious service case, dispute, promise, manual hold), the open
-calls asked of the owner, the last notices, with the buttons the person may use.
+calls asked of the owner, the last call logged, the last notices, with the buttons the
+person may use (log a call, open a dispute, take a promise, hold).
 
 Its reads ride on the 360's customer query (crm.panels.register_customer_annotations):
 one JSON array per kind, as a correlated subquery, so the panel costs the page no query
@@ -23,6 +24,7 @@ from .dunning.holds import hold_thresholds
 from .models import CollectionTask, Dispute, DunningHold, DunningNotice, PaymentPromise
 from .permissions import (
     can_complete_task,
+    can_log_call,
     can_open_dispute,
     can_set_dunning_holds,
     can_take_promises,
@@ -62,6 +64,12 @@ def _array(queryset, path: str, **fields):
         .values("rows")
     )
     return Subquery(rows, output_field=JSONField())
+
+
+def _latest(queryset, path: str, order: tuple[str, ...], **fields):
+    """The first row of `queryset` per customer (by `order`) as one JSON object."""
+    row = queryset.filter(**{path: OuterRef("pk")}).order_by(*order).values(row=JSONObject(pk="pk", **fields))[:1]
+    return Subquery(row, output_field=JSONField())
 
 
 def hold_annotations(on: date) -> dict:
@@ -111,6 +119,15 @@ def collections_annotations(on: date) -> dict:
             day=_text("due"),
             owner="owner_id",
         ),
+        PREFIX + "call": _latest(
+            CollectionTask.objects.filter(status=CollectionTask.Status.DONE),
+            "customer",
+            ("-done_at", "-pk"),
+            title=Concat(F("done_by__first_name"), Value(" "), F("done_by__last_name"), output_field=_TEXT),
+            day=_text("done_at"),
+            extra="outcome",
+            note="note",
+        ),
         PREFIX + "notice": _array(
             DunningNotice.objects.filter(
                 status=DunningNotice.Status.SENT, run__as_of__gte=on - timedelta(days=NOTICE_DAYS)
@@ -134,6 +151,8 @@ def collections_annotations(on: date) -> dict:
 def _clean(rows) -> list[dict]:
     """The JSON rows with their money as Decimal and their days as dates."""
     cleaned = []
+    if isinstance(rows, dict):  # one row (_latest)
+        rows = [rows]
     for row in rows or []:
         row = dict(row)
         if row.get("amount") not in (None, ""):
@@ -172,6 +191,9 @@ def customer_collections_panel(request, customer):
     rows["task"].sort(key=lambda row: row["day"])
     rows["notice"] = sorted(rows["notice"], key=lambda row: (row["day"], row["pk"]), reverse=True)[:NOTICES_SHOWN]
     rows["invoice"].sort(key=lambda row: (row["day"], row["pk"]))
+    outcomes = dict(CollectionTask.Outcome.choices)
+    for call in rows["call"]:
+        call["outcome"] = outcomes.get(call.get("extra"), "")
     return {
         "rows": rows,
         "holds": [(kind, row) for kind in HOLD_KINDS for row in rows[kind]],
@@ -180,6 +202,8 @@ def customer_collections_panel(request, customer):
         "may_promise": can_take_promises(user),
         "may_dispute": can_open_dispute(user, customer),
         "may_view_notices": can_view_dunning(user),
+        "may_call": can_log_call(user, customer),
+        "last_call": rows["call"][0] if rows["call"] else None,
         "panel_customer": customer,
         "back": f"{reverse('crm:customer_detail', args=[customer.pk])}#collections-panel",
     }

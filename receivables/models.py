@@ -401,6 +401,14 @@ class DisputeQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=Dispute.Status.OPEN)
 
+    def visible_to(self, user):
+        """Finance (and sales managers) read every dispute; a rep their own customers'."""
+        if not (user.is_authenticated and user.has_perm("receivables.view_dispute")):
+            return self.none()
+        if user.has_perm("receivables.view_payment"):
+            return self
+        return self.filter(invoice__customer__owner=user)
+
 
 class Dispute(models.Model):
     """The customer contests (part of) an invoice. While open the invoice is not dunned;
@@ -411,6 +419,13 @@ class Dispute(models.Model):
         RESOLVED_CREDIT = "resolved_credit", "Resolved by a credit note"
         RESOLVED_PARTIAL = "resolved_partial", "Resolved by a partial credit"
         REJECTED = "rejected", "Rejected"
+
+    STATUS_BADGES = {
+        Status.OPEN: "warning",
+        Status.RESOLVED_CREDIT: "success",
+        Status.RESOLVED_PARTIAL: "success",
+        Status.REJECTED: "secondary",
+    }
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="disputes")
     amount = _money()
@@ -447,6 +462,13 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"Dispute of {self.amount} on {self.invoice}"
+
+    def get_absolute_url(self):
+        return reverse("receivables:dispute_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
 
 
 class PaymentPromiseQuerySet(models.QuerySet):
@@ -688,8 +710,12 @@ class DunningFee(models.Model):
 
 
 class CollectionTask(models.Model):
-    """A call the account owner is asked to make (a task level of dunning): the next
-    level waits for it to be done or for its deadline to pass."""
+    """A collection call. Either asked of the account owner by a task level of dunning
+    (`notice` set; the next level waits for it to be done or for its deadline to pass), or
+    logged by a collector who called the customer without being asked (`notice` None,
+    made DONE at once by dunning.log_call). One model for both, so the worklist's "last
+    contact", the 360 and the API read every call in one place; a call without a notice
+    is never open (a constraint), so nothing ever waits on it."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -702,7 +728,8 @@ class CollectionTask(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="collection_tasks")
-    notice = models.OneToOneField(DunningNotice, on_delete=models.PROTECT, related_name="task")
+    # The notice of the task level that asked for the call; None: a call logged unasked.
+    notice = models.OneToOneField(DunningNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="task")
     due = models.DateField()
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
@@ -717,7 +744,17 @@ class CollectionTask(models.Model):
 
     class Meta:
         ordering = ["due", "id"]
-        indexes = [models.Index(fields=["owner", "status"], name="recv_task_owner_status")]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="recv_task_owner_status"),
+            models.Index(fields=["customer", "status", "-done_at"], name="recv_task_customer_done"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice__isnull=False) | Q(status="done"),
+                name="receivables_collection_call_without_notice_is_done",
+                violation_error_message="A call logged without a dunning notice is done when it is logged.",
+            ),
+        ]
 
     def __str__(self):
         return f"Call {self.customer} by {self.due:%Y-%m-%d}"

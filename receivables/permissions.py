@@ -67,7 +67,8 @@ def can_manage_statements(user) -> bool:
 # --- dunning ---
 # Clerks run dunning, log calls, take promises and set dunning holds; finance managers edit
 # the policies; reps and clerks open disputes (a rep on their own customers' invoices);
-# finance resolves them. The account owner completes their own collection tasks.
+# finance resolves them. The account owner completes their own collection tasks and logs
+# calls with their customers; clerks log calls with any customer.
 
 
 def can_run_dunning(user) -> bool:
@@ -102,6 +103,31 @@ def can_complete_task(user, task) -> bool:
     if not user.is_authenticated:
         return False
     return task.owner_id == user.pk or user.has_perm("receivables.change_collectiontask")
+
+
+def can_log_call(user, customer) -> bool:
+    """A call with the customer, asked for or not: its account owner, or finance (clerks
+    log calls)."""
+    if not user.is_authenticated:
+        return False
+    return customer.owner_id == user.pk or user.has_perm("receivables.change_collectiontask")
+
+
+def can_view_disputes(user) -> bool:
+    """The disputes list: finance (and sales managers) read every dispute; a rep reads
+    their own customers' (Dispute.objects.visible_to)."""
+    return user.is_authenticated and user.has_perm("receivables.view_dispute")
+
+
+def can_view_dispute(user, dispute) -> bool:
+    if not can_view_disputes(user):
+        return False
+    return user.has_perm("receivables.view_payment") or dispute.invoice.customer.owner_id == user.pk
+
+
+def can_view_dunning_policies(user) -> bool:
+    """The policies and their levels, read-only (finance and sales managers)."""
+    return user.is_authenticated and user.has_perm("receivables.view_dunningpolicy")
 
 
 def can_view_dunning(user) -> bool:

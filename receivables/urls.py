@@ -1,6 +1,6 @@
 """Receivables' pages. Each module of receivables.views routes its own records here."""
 
-from .views import aging, collections, credit, dunning, payments, statements
+from .views import aging, collections, credit, disputes, dunning, payments, policies, statements
 
 app_name = "receivables"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     *statements.urlpatterns,
     *dunning.urlpatterns,
     *collections.urlpatterns,
+    *disputes.urlpatterns,
+    *policies.urlpatterns,
 ]

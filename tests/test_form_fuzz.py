@@ -88,10 +88,35 @@ def world(actors, rep):
         "token_pk": token.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(rep.pk)),
         "token": default_token_generator.make_token(rep),
+        **records_of(customer, actors),
     }
 
 
+def records_of(customer, actors) -> dict:
+    """Records whose pages hold a form, for the names of RECORD_PAGES: an open dispute on
+    an issued invoice of the customer (the Resolve form), the default dunning policy."""
+    from billing import services as billing
+    from receivables import dunning
+
+    clerk = actors["clerk"]
+    invoice = billing.create_invoice(
+        by=clerk,
+        customer=customer,
+        data={"payment_days": 30},
+        lines=[{"description": "Services", "quantity": "1", "unit_price": "100.00"}],
+    )
+    invoice = billing.issue_invoice(invoice=invoice, by=clerk, render=False)
+    dispute = dunning.open_dispute(invoice=invoice, by=clerk, amount="10.00", reason="Price")
+    return {"dispute_pk": dispute.pk, "policy_pk": dunning.get_default_policy().pk}
+
+
+# Pages of a record other than the customer: the world's key holding its pk.
+RECORD_PAGES = {"receivables:dispute_detail": "dispute_pk", "receivables:dunning_policy_detail": "policy_pk"}
+
+
 def reverse_with(name: str, world: dict) -> str:
+    if name in RECORD_PAGES:
+        return reverse(name, kwargs={"pk": world[RECORD_PAGES[name]]})
     for kwargs in (
         {},
         {"pk": world["pk"]},
@@ -237,4 +262,8 @@ FORM_PAGES = {
     "crm:customer_edit",
     "crm:contact_create",
     "crm:contact_edit",
+    "receivables:dispute_list",
+    "receivables:dispute_detail",
+    "receivables:dunning_policy_create",
+    "receivables:dunning_policy_detail",
 }

@@ -1,8 +1,8 @@
 """REST API v1 for dunning: policies (`/dunning-policies/`), runs (`/dunning-runs/`, with
 `preview/` and progress), notices as sent (`/dunning-notices/`), manual holds
 (`/dunning-holds/`, `release`), disputes (`/disputes/`, `resolve`), promises to pay
-(`/payment-promises/`, `cancel`) and the owners' collection calls (`/collection-tasks/`,
-`complete`).
+(`/payment-promises/`, `cancel`) and collection calls (`/collection-tasks/`, `complete` for a
+call dunning asked of the owner, `log-call` for a call made without one).
 
 The same services as the pages (receivables.dunning), which decide who may do what: bad
 input is a 400 (by field), a user who may not a 403 with the reason, a state that forbids
@@ -847,11 +847,18 @@ class CollectionTaskCompleteSerializer(StrictJSONTypesMixin, serializers.Seriali
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class CollectionCallLogSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    customer = CustomerIdField(help_text="The customer called.")
+    outcome = serializers.ChoiceField(choices=CollectionTask.Outcome.choices)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
 @extend_schema(tags=["dunning"])
 @extend_schema_view(
     list=extend_schema(
         summary="List collection calls",
-        description="Soonest due first; `mine=true`: the calls asked of me. Reps see their customers' and their own.",
+        description="Soonest due first; `mine=true`: the calls asked of me. Reps see their customers' and their own. "
+        "A call logged without a dunning task has `notice` null and is done.",
     ),
     retrieve=extend_schema(summary="Get a collection call", responses={200: CollectionTaskSerializer}),
 )
@@ -893,3 +900,20 @@ class CollectionTaskViewSet(
             )
         )
         return self._answer(task)
+
+    @extend_schema(
+        summary="Log a call with a customer",
+        description="Clerks, or the customer's account owner: called, promised or disputed, with a note, whether "
+        "or not dunning asked for a call. An open call dunning asked of you for this customer is the one logged "
+        "(200); otherwise a done call without a notice is recorded (201). It shows as the customer's last contact "
+        "and on its feed; no dunning level ever waits for it.",
+        request=CollectionCallLogSerializer,
+        responses={200: CollectionTaskSerializer, 201: CollectionTaskSerializer, 400: REFUSED, 403: FORBIDDEN},
+    )
+    @action(detail=False, methods=["post"], url_path="log-call", pagination_class=None, filter_backends=[])
+    def log_call(self, request):
+        data = self._input(CollectionCallLogSerializer)
+        call = dunning.log_call(
+            customer=data["customer"], by=request.user, outcome=data["outcome"], note=data.get("note", "")
+        )
+        return self._answer(call, status.HTTP_201_CREATED if call.notice_id is None else status.HTTP_200_OK)

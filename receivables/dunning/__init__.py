@@ -19,12 +19,12 @@ and never while the relationship says "wait".
   and each change is told on the customer's feed.
 
 One module per concept: templates, policies, holds, selection, runs, disputes, promises,
-calls (the owner's tasks); base holds what they share. Pages, the API, tasks and tests
+calls (the owner's tasks and calls logged unasked); base holds what they share. Pages, the API, tasks and tests
 import from the package: `from receivables import dunning; dunning.plan_dunning(as_of)`.
 """
 
 from .base import BATCH_SIZE, LETTER_DOCUMENT, MAX_ATTEMPTS, MESSAGE_GAP_DAYS, DunningConflict
-from .calls import complete_task
+from .calls import complete_task, log_call
 from .disputes import RESOLUTIONS, open_dispute, resolve_dispute
 from .effectiveness import Effectiveness, dunning_effectiveness
 from .holds import Holds, hold_thresholds, holds_for, release_dunning_hold, set_dunning_hold
@@ -73,6 +73,7 @@ __all__ = [
     "get_default_policy",
     "hold_thresholds",
     "holds_for",
+    "log_call",
     "make_notices",
     "preview_dunning",
     "open_dispute",

@@ -1,6 +1,6 @@
 """The collections worklist for clerks, and the collection actions it shares with the
-customer 360's Collections panel and the rep's home page: log a call, take a promise,
-open a dispute, hold with a reason, release a hold.
+customer 360's Collections panel and the rep's home page: log a call (asked for by dunning
+or not), take a promise, open a dispute, hold with a reason, release a hold.
 
 On the worklist each action is an htmx form that answers with the customer's row again
 (a refusal shows in the row, next to the form); from the 360 or the home page, a plain
@@ -27,6 +27,7 @@ from ..forms_dunning import DisputeForm, DunningHoldForm, PromiseForm, TaskDoneF
 from ..models import CollectionTask, DunningHold
 from ..permissions import (
     can_complete_task,
+    can_log_call,
     can_open_dispute,
     can_run_dunning,
     can_set_dunning_holds,
@@ -52,6 +53,7 @@ def row_context(user, row) -> dict:
         "may_promise": can_take_promises(user),
         "may_dispute": can_open_dispute(user, customer),
         "may_send": can_run_dunning(user),
+        "may_call": can_log_call(user, customer),
     }
 
 
@@ -236,6 +238,23 @@ def task_done(request, pk: int):
     )
 
 
+@require_POST
+def call_log(request, pk: int):
+    """Log a call with the customer (clerks, the account owner), whether or not dunning
+    asked for one: an open call asked of this person is the one logged."""
+    customer = _customer(request, pk)
+    if not can_log_call(request.user, customer):
+        raise PermissionDenied("Only the account owner or finance logs a call with this customer.")
+    form = TaskDoneForm(request.POST)
+    return _act(
+        request,
+        customer,
+        form,
+        lambda data: dunning.log_call(customer=customer, by=request.user, outcome=data["outcome"], note=data["note"]),
+        "The call is logged on the customer's feed.",
+    )
+
+
 urlpatterns = [
     path("receivables/collections/", worklist, name="collections"),
     path("receivables/customers/<int:pk>/dunning-hold/", hold_set, name="dunning_hold_set"),
@@ -244,4 +263,5 @@ urlpatterns = [
     path("receivables/customers/<int:pk>/dispute/", dispute_open, name="dispute_open"),
     path("receivables/customers/<int:pk>/send-now/", send_now, name="dunning_send_now"),
     path("receivables/collection-tasks/<int:pk>/done/", task_done, name="collection_task_done"),
+    path("receivables/customers/<int:pk>/log-call/", call_log, name="collection_call_log"),
 ]

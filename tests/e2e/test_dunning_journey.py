@@ -117,3 +117,82 @@ def test_a_rep_sees_the_hold_and_logs_the_call_from_home(
     task.refresh_from_db()
     assert task.outcome == CollectionTask.Outcome.PROMISED and task.done_by == rep
     assert console_errors == []
+
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def test_finance_resolves_a_dispute_and_edits_a_policy(
+    browser, live_server, clerk, finance_manager, customer, snap, request
+):
+    """The clerk finds the dispute from the navigation, is told a credit needs a credit
+    note, rejects it with a note and sees it resolved; the finance manager adds a level to
+    the default policy. axe finds nothing on the pages on the way (its own context: axe
+    is injected past the CSP, as in test_accessibility)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.e2e.conftest import PASSWORD
+
+    invoice = overdue(clerk, customer, "900.00", 12)
+    dispute = dunning.open_dispute(invoice=invoice, by=clerk, amount="150.00", reason="Two licences never used")
+    axe, found = Axe(), {}
+    context = browser.new_context(bypass_csp=True, locale="en-GB", reduced_motion="reduce")
+    request.addfinalizer(context.close)
+    page = context.new_page()
+
+    def sign_in(user):
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+
+    def check(name):
+        violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+        if violations:
+            found[name] = [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
+
+    sign_in(clerk)
+    page.get_by_role("navigation").get_by_role("link", name="Disputes").click()
+    check("disputes")
+    page.get_by_role("link", name=f"Dispute on invoice {invoice.number}").click()
+    expect(page.locator("#dispute-reason")).to_have_text("Two licences never used")
+    expect(page.locator("#make-credit-note")).to_be_visible()
+    check("dispute")
+    page.get_by_label("Credited in part: a credit note covers some of it").check()
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#resolve-form")).to_contain_text("Choose the credit note that resolves the dispute.")
+    check("dispute with errors")
+    page.get_by_label("Rejected: the invoice stands").check()
+    page.get_by_label("Note", exact=True).fill("The licences were activated on 3 March")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#dispute-status")).to_have_text("Rejected")
+    expect(page.locator("#dispute-resolution-note")).to_have_text("The licences were activated on 3 March")
+    snap("dispute-resolved")
+    dispute.refresh_from_db()
+    assert dispute.status == dispute.Status.REJECTED and dispute.resolved_by == clerk
+
+    page.context.clear_cookies()
+    sign_in(finance_manager)
+    page.goto(f"{live_server.url}/receivables/dunning/policies/")
+    check("policies")
+    page.get_by_role("link", name="Standard").click()
+    check("policy form")
+    levels = page.locator(".level-row").count()
+    page.get_by_role("button", name="Add a level").click()
+    expect(page.locator(".level-row")).to_have_count(levels + 1)
+    new = page.locator(f"#level-{levels}")
+    new.get_by_label("Days after due").fill("45")
+    new.get_by_role("textbox", name="Name").fill("Collection agency")
+    new.get_by_label("Subject").fill("{level}: {customer.nmae}")
+    page.get_by_role("button", name="Save changes").click()
+    expect(new).to_contain_text("Unknown field {customer.nmae}")
+    check("policy form with errors")
+    new.get_by_label("Subject").fill("{level}: {customer.name}")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".alert-success")).to_contain_text("is saved")
+    assert dunning.get_default_policy().levels.filter(name="Collection agency", days_after_due=45).exists()
+    assert found == {}, found

@@ -306,6 +306,7 @@ MATRIX = {
     "take_promise": (FINANCE, {}),
     "list_tasks": (EVERY_ROLE, {}),
     "complete_task": ({"rep"} | FINANCE, {"other_rep": 404}),
+    "log_call": ({"rep"} | FINANCE, {}),  # the account owner, or finance
 }
 
 
@@ -342,6 +343,7 @@ def request(action, client, records):
         "resolve_dispute": (f"disputes/{records['dispute'].pk}/resolve/", {"outcome": "rejected", "note": "No"}),
         "take_promise": ("payment-promises/", {"customer": customer.pk, "amount": "10.00", "promised_for": later}),
         "complete_task": (f"collection-tasks/{records['task'].pk}/complete/", {"outcome": "called"}),
+        "log_call": ("collection-tasks/log-call/", {"customer": customer.pk, "outcome": "called", "note": "x"}),
     }[action]
     return client.post(f"{API}{path}", body, format="json")
 

@@ -18,6 +18,7 @@ ALLOWED = {
     "set_hold": {"clerk", "finance_manager", "admin"},
     "open_dispute": {"rep", "sales_manager", "clerk", "finance_manager", "admin"},
     "resolve_dispute": {"clerk", "finance_manager", "admin"},
+    "log_call": {"rep", "clerk", "finance_manager", "admin"},  # `customer` is rep's
 }
 
 
@@ -36,6 +37,8 @@ def attempt(action, user, customer, invoice, clerk):
     elif action == "resolve_dispute":
         dispute = dunning.open_dispute(invoice=invoice, by=clerk, amount="10", reason="Price")
         dunning.resolve_dispute(dispute=dispute, by=user, outcome="rejected", note="As agreed")
+    elif action == "log_call":
+        dunning.log_call(customer=customer, by=user, outcome="called", note="Pays Friday")
 
 
 @pytest.mark.parametrize("action", sorted(ALLOWED))

@@ -1,0 +1,127 @@
+"""Disputes' pages: the list for finance (filters by status, owner and customer; open
+ones first, the disputed amount per currency) and a dispute's page — its invoice, amount,
+reason, who opened it, its state and its feed — with the Resolve form for finance: the
+outcome, a note, and the credit note on the invoice that settles it (or a link to make one).
+
+Views parse the request, call receivables.dunning.resolve_dispute and render; who may
+see or resolve comes from receivables.permissions. The service's refusals show on the form.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_GET, require_http_methods
+
+from billing.permissions import can_credit
+from core.lists import mark_invalid_filters, remember_list_query
+
+from .. import dunning
+from ..forms_dunning import DisputeListFilterSet, DisputeResolveForm
+from ..models import Dispute
+from ..permissions import can_resolve_disputes, can_view_disputes
+
+PER_PAGE = 25
+LIST_TEMPLATE = "receivables/disputes/dispute_list.html"
+
+
+def _may_read(user) -> None:
+    if not can_view_disputes(user):
+        raise PermissionDenied("You may not see disputes.")
+
+
+@require_GET
+def dispute_list(request):
+    """GET /receivables/disputes/ (?status=&owner=&customer=&page=): open disputes first,
+    then the newest; the disputed amounts of the filtered set per currency."""
+    _may_read(request.user)
+    remember_list_query(request, "receivables:dispute_list")
+    visible = Dispute.objects.visible_to(request.user)
+    filterset = DisputeListFilterSet(request.GET or None, queryset=visible, disputes=visible)
+    shown = mark_invalid_filters(filterset.form, always_shown=("status", "owner", "customer"))
+    context = {"filter": filterset, "shown_filters": shown, "page": None, "disputes": [], "totals": []}
+    if filterset.is_bound and not filterset.is_valid():
+        return render(request, LIST_TEMPLATE, context, status=400)
+    filtered = filterset.qs if filterset.is_bound else visible
+    ordered = filtered.select_related("invoice__customer__owner", "opened_by").order_by(
+        Case(When(status=Dispute.Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "-opened_at",
+        "-pk",
+    )
+    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
+    totals = list(
+        filtered.order_by()
+        .values("invoice__currency")
+        .annotate(amount=Sum("amount"), count=Count("pk"))
+        .order_by("invoice__currency")
+    )
+    context.update(page=page, disputes=list(page.object_list), totals=totals)
+    return render(request, LIST_TEMPLATE, context)
+
+
+def _dispute(request, pk: int) -> Dispute:
+    _may_read(request.user)
+    return get_object_or_404(
+        Dispute.objects.visible_to(request.user).select_related(
+            "invoice__customer__owner", "opened_by", "resolved_by", "credit_note"
+        ),
+        pk=pk,
+    )
+
+
+def _form_errors(form: DisputeResolveForm, error: ValidationError) -> None:
+    """The service's refusal on the form: by field where it names one, else at the top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, field_messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_messages)
+
+
+@require_http_methods(["GET", "POST"])
+def dispute_detail(request, pk: int):
+    """GET/POST /receivables/disputes/<id>/: the dispute; finance resolves it here."""
+    dispute = _dispute(request, pk)
+    form = None
+    status = 200
+    if request.method == "POST":
+        if not can_resolve_disputes(request.user):
+            raise PermissionDenied("Only finance resolves disputes.")
+        form = DisputeResolveForm(request.POST, dispute=dispute)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                dunning.resolve_dispute(
+                    dispute=dispute,
+                    by=request.user,
+                    outcome=data["outcome"],
+                    note=data["note"],
+                    credit_note=data["credit_note"],
+                )
+            except ValidationError as error:  # DunningConflict too: resolved meanwhile
+                _form_errors(form, error)
+            else:
+                messages.success(request, "The dispute is resolved; reminders of the invoice resume.")
+                return redirect(dispute)
+        dispute = _dispute(request, pk)  # as it is now: resolved by someone meanwhile?
+        status = 400 if dispute.is_open else 409
+    elif can_resolve_disputes(request.user) and dispute.is_open:
+        form = DisputeResolveForm(dispute=dispute)
+    invoice = dispute.invoice
+    context = {
+        "dispute": dispute,
+        "invoice": invoice,
+        "customer": invoice.customer,
+        "form": form,
+        "credit_notes": list(form.fields["credit_note"].queryset) if form is not None else [],
+        "may_credit": can_credit(request.user) and invoice.balance_due > 0,
+    }
+    return render(request, "receivables/disputes/dispute_detail.html", context, status=status)
+
+
+urlpatterns = [
+    path("receivables/disputes/", dispute_list, name="dispute_list"),
+    path("receivables/disputes/<int:pk>/", dispute_detail, name="dispute_detail"),
+]
