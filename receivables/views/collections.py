@@ -9,10 +9,11 @@ POST that answers with a message and goes back where it came from (`next`).
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -83,13 +84,33 @@ def worklist(request):
     return render(request, TEMPLATE, context)
 
 
-def _row(request, customer: Customer, errors=None, done: str = ""):
+def _one_row(customer: Customer):
     today = timezone.localdate()
     rows = worklist_rows(list(overdue_by_customer(Invoice.objects.filter(customer=customer), today)), today)
-    if not rows:
+    return rows[0] if rows else None
+
+
+def _row(request, customer: Customer, errors=None, done: str = ""):
+    row = _one_row(customer)
+    if row is None:
         return render(request, f"{TEMPLATE}#settled", {"customer": customer, "done": done})
-    context = {**row_context(request.user, rows[0]), "errors": errors or [], "done": done}
+    # One row: its action forms in it (open when they refused something), not asked for later.
+    context = {**row_context(request.user, row), "errors": errors or [], "done": done, "actions_inline": True}
     return render(request, f"{TEMPLATE}#row", context)
+
+
+@require_GET
+def row_actions(request, pk: int):
+    """GET /receivables/customers/<pk>/collection-actions/: a worklist row's action forms,
+    asked for when its "Actions" is first opened (twenty-five rows of five forms each were
+    most of the page's weight and time)."""
+    _may_read(request.user)
+    customer = _customer(request, pk)
+    row = _one_row(customer)
+    if row is None:
+        settled = '<p class="mt-2 mb-0 text-success" role="status">{}: nothing is overdue any more.</p>'
+        return HttpResponse(format_html(settled, customer.name))
+    return render(request, f"{TEMPLATE}#actions", row_context(request.user, row))
 
 
 def _back(request, customer: Customer):
@@ -264,4 +285,5 @@ urlpatterns = [
     path("receivables/customers/<int:pk>/send-now/", send_now, name="dunning_send_now"),
     path("receivables/collection-tasks/<int:pk>/done/", task_done, name="collection_task_done"),
     path("receivables/customers/<int:pk>/log-call/", call_log, name="collection_call_log"),
+    path("receivables/customers/<int:pk>/collection-actions/", row_actions, name="collection_actions"),
 ]

@@ -77,8 +77,8 @@ CRM = [
     "Aging",
     "Catalog",
 ]
-# Who works the book (finance, managers, admins) also finds the collections worklist and dunning.
-FINANCE_CRM = [*CRM[:-1], "Collections", "Dunning", CRM[-1]]
+# Who works the book (finance, managers, admins) also finds the collections worklist, disputes and dunning.
+FINANCE_CRM = [*CRM[:-1], "Collections", "Disputes", "Dunning", CRM[-1]]
 
 
 class TestNavigationByRole:

@@ -128,7 +128,9 @@ class TestPanels:
     def test_a_lazy_panel_is_only_what_its_person_may_see(self, signed_in, customer):
         assert signed_in("rep").get(panel_url(customer, "contacts")).status_code == 404  # not lazy
         assert signed_in("rep").get(panel_url(customer, "nonsense")).status_code == 404
-        assert signed_in("rep").get(reverse("crm:customer_panel", args=[customer.pk + 1000, "quotes"])).status_code == 404
+        assert (
+            signed_in("rep").get(reverse("crm:customer_panel", args=[customer.pk + 1000, "quotes"])).status_code == 404
+        )
         response = Client().get(panel_url(customer, "quotes"))  # signed out
         assert response.status_code == 302 and "login" in response.url
 

@@ -151,6 +151,8 @@ def signed_in(user, world) -> bool:
 
 def open_worklist_actions(page, width):
     page.locator("#worklist summary").first.click()
+    # The row's forms are asked for when it is first opened.
+    expect(page.locator("#worklist .worklist-action-forms form").first).to_be_visible()
 
 
 def open_contact_form(page, width):

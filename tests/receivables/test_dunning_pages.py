@@ -106,6 +106,24 @@ class TestWorklist:
         assert item.next_on == TODAY  # the +3 reminder's day has come; the next run would send it
         assert item.next_level == dunning.get_default_policy().levels.get(days_after_due=3).name
 
+    def test_a_rows_actions_are_asked_for_when_first_opened(self, signed_in, issue, customer, clerk):
+        invoice = overdue(issue, "500.00", 10)
+        client = signed_in("clerk")
+        row = parse(client.get(WORKLIST).text).by_id(f"worklist-row-{customer.pk}")
+        details = row.find(tag="details")
+        url = reverse("receivables:collection_actions", args=[customer.pk])
+        assert details.attrs["hx-get"] == url and details.attrs["hx-trigger"] == "toggle once"
+        assert not row.find_all(tag="form")  # none of the five forms in the page itself
+        actions = parse(client.get(url, HTTP_HX_REQUEST="true").text)
+        promise = actions.find(tag="form", action=reverse("receivables:promise_take", args=[customer.pk]))
+        assert promise.find(tag="input", name="_from").attrs["value"] == "worklist"
+        dispute = actions.find(tag="form", action=reverse("receivables:dispute_open", args=[customer.pk]))
+        assert invoice.number in dispute.find(tag="select").text
+        assert signed_in("rep").get(url).status_code == 403
+        data = {"received_on": TODAY, "amount": invoice.total, "method": "bank_transfer"}
+        services.record_payment(customer=customer, by=clerk, data=data)
+        assert "nothing is overdue any more" in signed_in("clerk").get(url).text
+
     def test_filters_by_owner_and_bucket(self, signed_in, issue, customer, other_rep):
         globex = CustomerFactory(owner=other_rep, name="Globex Corp")
         overdue(issue, "100.00", 5)
