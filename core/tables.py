@@ -19,6 +19,8 @@ from django_tables2.paginators import LazyPaginator
 from django_tables2.rows import BoundPinnedRow
 from django_tables2.utils import Accessor, call_with_appropriate, signature
 
+from .cache import cached_result, generation
+
 MAX_PER_PAGE = 100
 # Bootstrap's classes for a cell shown from the md breakpoint (768 px) up.
 HIDDEN_ON_PHONES = "d-none d-md-table-cell"
@@ -310,16 +312,15 @@ class _CountedPaginator(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached_property
 
 
-def counted_page(queryset, number, per_page: int) -> Page:
-    """Page `number` of `queryset` (Paginator.get_page's leniency: junk or below 1 is
-    page 1, past the end is the last page) and how many rows there are, in one query: `COUNT(*) OVER
-    ()` rides along with the page's rows. For lists that must show their count and whose
-    rows are an aggregate (one per customer over 100,000 invoices): a separate COUNT
-    would aggregate them all a second time. A second query only for a page past the end."""
+def _page_number(number) -> int:
     try:
-        number = max(int(number), 1)
+        return max(int(number), 1)
     except (TypeError, ValueError):
-        number = 1
+        return 1
+
+
+def _counted_rows(queryset, number: int, per_page: int) -> tuple[int, int, list]:
+    """(page number, row count, the page's rows) for counted_page."""
     counted = queryset.annotate(_counted_total=Window(Count("*")))
 
     def rows_of(page_number: int) -> list:
@@ -336,5 +337,24 @@ def counted_page(queryset, number, per_page: int) -> Page:
         total = queryset.count()
         number = max(1, -(-total // per_page))
         rows = rows_of(number) if total else []
-    paginator = _CountedPaginator(queryset, per_page, total)
-    return Page(rows, number, paginator)
+    return number, total, rows
+
+
+def counted_page(queryset, number, per_page: int, *, cache_as: str = "", depends_on=()) -> Page:
+    """Page `number` of `queryset` (Paginator.get_page's leniency: junk or below 1 is
+    page 1, past the end is the last page) and how many rows there are, in one query:
+    `COUNT(*) OVER ()` rides along with the page's rows. For lists that must show their
+    count and whose rows are an aggregate (one per customer over 100,000 invoices): a
+    separate COUNT would aggregate them all a second time. A second query only for a
+    page past the end.
+
+    `cache_as`: the page (its rows and count, not the queryset) is kept in the cache
+    under that name until a row of the queryset's model, or of a model in `depends_on`,
+    changes (core.cache): for an aggregate that costs more than the rest of the page."""
+    number = _page_number(number)
+    if cache_as:
+        name = ":".join([cache_as, str(number), *(str(generation(model)) for model in depends_on)])
+        number, total, rows = cached_result(queryset, name, lambda: _counted_rows(queryset, number, per_page))
+    else:
+        number, total, rows = _counted_rows(queryset, number, per_page)
+    return Page(rows, number, _CountedPaginator(queryset, per_page, total))

@@ -97,7 +97,7 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
     customers = (
         Customer.objects.filter(pk__in=ids)
         .select_related("owner")
-        .annotate(**credit.figure_annotations(as_of))
+        .annotate(**credit.figure_annotations(as_of, aging=False))
         .annotate(
             last_call_at=Subquery(calls.values("done_at")[:1]),
             last_call_outcome=Subquery(calls.values("outcome")[:1]),
@@ -152,7 +152,7 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
             customer=customer,
             overdue=row["overdue"],
             days_overdue=(as_of - row["oldest_due"]).days,
-            verdict=credit.receivables_figures(customer, as_of).verdict,
+            verdict=credit.credit_verdict(customer, as_of),
             last_notice=last_notices.get(customer.pk),
             holds=held.get(customer.pk, Holds()),
             open_task=tasks.get(customer.pk),

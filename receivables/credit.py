@@ -163,22 +163,26 @@ class ReceivablesFigures:
     @property
     def verdict(self) -> str:
         """ "Pays ~18 days late; 4,200.00 overdue; 1,300.00 of credit left"."""
-        credit = self.credit
-        if self.avg_days_late is None:
-            pays = "no payment history yet"
-        elif self.avg_days_late <= 0:
-            pays = "pays on time"
-        else:
-            pays = f"pays ~{self.avg_days_late.quantize(Decimal('1'))} days late"
-        overdue = f"{format_amount(credit.overdue)} overdue" if credit.overdue > 0 else "nothing overdue"
-        if credit.left is None:
-            left = "no credit limit"
-        elif credit.left >= 0:
-            left = f"{format_amount(credit.left)} of credit left"
-        else:
-            left = f"{format_amount(-credit.left)} over the credit limit"
-        text = "; ".join([pays, overdue, left])
-        return text[0].upper() + text[1:]
+        return _verdict(self.credit, self.avg_days_late)
+
+
+def _verdict(credit: "CreditStatus", avg_days_late: Decimal | None) -> str:
+    """ "Pays ~18 days late; 4,200.00 overdue; 1,300.00 of credit left"."""
+    if avg_days_late is None:
+        pays = "no payment history yet"
+    elif avg_days_late <= 0:
+        pays = "pays on time"
+    else:
+        pays = f"pays ~{avg_days_late.quantize(Decimal('1'))} days late"
+    overdue = f"{format_amount(credit.overdue)} overdue" if credit.overdue > 0 else "nothing overdue"
+    if credit.left is None:
+        left = "no credit limit"
+    elif credit.left >= 0:
+        left = f"{format_amount(credit.left)} of credit left"
+    else:
+        left = f"{format_amount(-credit.left)} over the credit limit"
+    text = "; ".join([pays, overdue, left])
+    return text[0].upper() + text[1:]
 
 
 def _settings() -> tuple[int, Decimal]:
@@ -354,6 +358,14 @@ def _status(customer: Customer, row: dict, on: date) -> CreditStatus:
         unapplied=unapplied,
         manual_hold=manual,
     )
+
+
+def credit_verdict(customer: Customer, on: date | None = None) -> str:
+    """The risk card's verdict alone (the worklist's rows): credit and behaviour, without
+    the aging buckets (five subqueries fewer per customer)."""
+    on = on or timezone.localdate()
+    row = _read(customer, on, aging=False)
+    return _verdict(_status(customer, row, on), _decimal(row["avg_days_late"]))
 
 
 def credit_status(customer: Customer, on: date | None = None) -> CreditStatus:

@@ -72,7 +72,16 @@ def worklist(request):
         context = {"filter": filterset, "shown_filters": shown, "rows": [], "page": None, "as_of": today}
         return render(request, TEMPLATE, context, status=400)
     filtered = filterset.qs if filterset.is_bound else invoices
-    page = counted_page(overdue_by_customer(filtered, today), request.GET.get("page"), PER_PAGE)
+    # The ranking (amount × days overdue over every open invoice) is kept until an invoice
+    # or a customer (the owner filter) changes; the level filter reads notices: not kept.
+    keep = not (filterset.is_bound and filterset.form.cleaned_data.get("level"))
+    page = counted_page(
+        overdue_by_customer(filtered, today),
+        request.GET.get("page"),
+        PER_PAGE,
+        cache_as="worklist" if keep else "",
+        depends_on=(Customer,),
+    )
     rows = worklist_rows(list(page.object_list), today)
     context = {
         "filter": filterset,

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from billing.models import Invoice
+from core.cache import bump_generation
 from receivables import dunning, services
 from receivables.models import CollectionTask, Dispute, DunningHold, DunningNotice, DunningRun, PaymentPromise
 from tests.factories import CustomerFactory, OpportunityFactory, stage
@@ -147,18 +149,35 @@ class TestWorklist:
         from django.test.utils import CaptureQueriesContext
 
         client.get(WORKLIST)  # the default policy is made on the first read
+        bump_generation(Invoice)  # the ranking is kept until an invoice changes: count it read afresh
         with CaptureQueriesContext(connection) as one:
             client.get(WORKLIST)
         for n in range(8):
             customer = CustomerFactory(owner=rep)
             overdue(issue, f"{100 + n}.00", 5 + n, who=customer)
             dunning.set_dunning_hold(customer=customer, by=clerk, reason=f"Hold {n}")
-        with CaptureQueriesContext(connection) as nine:
+        with CaptureQueriesContext(connection) as nine:  # the invoices changed: read afresh
             response = client.get(WORKLIST)
         assert len(response.context["rows"]) == 9
         assert len(nine) == len(one) <= WORKLIST_QUERIES
-        with django_assert_max_num_queries(WORKLIST_QUERIES):
+        with CaptureQueriesContext(connection) as kept:
             client.get(WORKLIST)
+        assert len(kept) == len(nine) - 1  # the ranking and its count came from the cache
+
+    def test_the_kept_ranking_follows_a_payment_and_an_owner_change(self, signed_in, issue, customer, clerk, other_rep):
+        globex = CustomerFactory(name="Globex Corp")
+        overdue(issue, "1000.00", 5)
+        invoice = overdue(issue, "300.00", 40, who=globex)
+        client = signed_in("clerk")
+        ranked = lambda **params: [row["row"].customer.pk for row in client.get(WORKLIST, params).context["rows"]]  # noqa: E731
+        assert ranked() == [globex.pk, customer.pk]
+        data = {"received_on": TODAY, "amount": invoice.total, "method": "bank_transfer"}
+        services.record_payment(customer=globex, by=clerk, data=data)
+        assert ranked() == [customer.pk]  # paid: gone at once, not when the cache expires
+        assert ranked(owner=other_rep.pk) == []
+        customer.owner = other_rep
+        customer.save(update_fields=["owner"])
+        assert ranked(owner=other_rep.pk) == [customer.pk]
 
     def test_a_hold_from_the_row_answers_with_the_row(self, signed_in, issue, customer):
         overdue(issue, "100.00", 5)
