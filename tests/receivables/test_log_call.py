@@ -109,9 +109,11 @@ class TestPages:
     def test_every_worklist_row_has_log_a_call_and_it_shows_as_last_contact(self, signed_in, issue, customer):
         overdue(issue, "100.00", 5)  # no task for this customer
         client = signed_in("clerk")
-        row = parse(client.get(reverse("receivables:collections")).text).by_id(f"worklist-row-{customer.pk}")
+        assert parse(client.get(reverse("receivables:collections")).text).by_id(f"worklist-row-{customer.pk}")
+        # The row's forms come when its "Actions" is first opened.
+        actions = parse(client.get(reverse("receivables:collection_actions", args=[customer.pk])).text)
         url = reverse("receivables:collection_call_log", args=[customer.pk])
-        assert url in [form.attrs.get("action") for form in row.find_all("form")]
+        assert url in [form.attrs.get("action") for form in actions.find_all("form")]
         response = client.post(
             url, {"outcome": "promised", "note": "Friday", "_from": "worklist"}, HTTP_HX_REQUEST="true"
         )
