@@ -585,6 +585,27 @@ def customer_360_heavy(ctx):
     return _customer_page(ctx.heavy_history_customer_id)
 
 
+def _lazy_panel(customer_id: int, key: str) -> str:
+    return reverse("crm:customer_panel", args=[customer_id, key]) if customer_id else ""
+
+
+# The 360's lazy panels (crm.panels), each its own request once the page is shown: not in
+# the page's figure, so measured here, for the 10× customer.
+@measure("customer_360_heavy_invoices", "Customer 360, 10×: its invoices panel (after load)")
+def customer_360_heavy_invoices(ctx):
+    return _lazy_panel(ctx.heavy_history_customer_id, "invoices")
+
+
+@measure("customer_360_heavy_quotes", "Customer 360, 10×: its quotes panel (after load)")
+def customer_360_heavy_quotes(ctx):
+    return _lazy_panel(ctx.heavy_history_customer_id, "quotes")
+
+
+@measure("customer_360_heavy_closed", "Customer 360, 10×: its won and lost panel (after load)")
+def customer_360_heavy_closed(ctx):
+    return _lazy_panel(ctx.heavy_history_customer_id, "closed_deals")
+
+
 @measure("board", "Pipeline board (all open deals)")
 def board(ctx):
     return _page("crm:opportunity_board") if ctx.open_deals else ""

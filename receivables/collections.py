@@ -54,19 +54,12 @@ class WorklistRow:
     next_on: date | None = None
     holds: Holds = field(default_factory=Holds)
     open_task: CollectionTask | None = None
+    # Its open invoices, oldest due first: read for one row only (its actions' dispute form).
     invoices: list[dict] = field(default_factory=list)
+    disputes: list[dict] = field(default_factory=list)  # open disputes on its invoices, for links
     # The last call logged with the customer (asked for by dunning or not): when, and how it went.
     last_call_at: object = None
     last_call_outcome: str = ""
-
-    @property
-    def disputes(self) -> list[dict]:
-        """The open disputes on its invoices, for links to their pages."""
-        return [
-            {"pk": invoice["open_dispute"], "invoice__number": invoice["number"]}
-            for invoice in self.invoices
-            if invoice.get("open_dispute")
-        ]
 
     @property
     def last_call_label(self) -> str:
@@ -85,9 +78,54 @@ class WorklistRow:
         return self.holds.customer + [reason for reasons in self.holds.invoices.values() for reason in reasons]
 
 
-def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
+def next_levels(ids: list[int], as_of: date) -> dict[int, tuple[date, str]]:
+    """Per customer: the day its next reminder is due (today when one is due now) and the
+    level it is at — what the next runs will send, as plan_dunning would decide it.
+
+    One query however many invoices: the owed invoices grouped by customer and the highest
+    level sent on each, with the oldest due day of each group. Within a group (one ladder,
+    one level sent) the oldest invoice is the first to reach the next level, so only it
+    counts (a key account's thousand invoices are a handful of groups)."""
+    sent = Subquery(
+        DunningNoticeLine.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(days=Max("level__days_after_due"))
+        .values("days")
+    )
+    groups = (
+        Invoice.objects.owed()
+        .filter(customer_id__in=ids)
+        .annotate(sent=sent)
+        .order_by()
+        .values("customer_id", "sent", "customer__standing__dunning_policy_id")
+        .annotate(oldest=Min("due_date"))
+    )
+    ladders, default_id = policy_ladders()
+    found: dict[int, tuple[date, date, str]] = {}  # customer: (day, oldest due, level)
+    for group in groups:
+        ladder = ladders.get(group["customer__standing__dunning_policy_id"]) or ladders.get(default_id, [])
+        sent_days, oldest = group["sent"], group["oldest"]
+        days = (as_of - oldest).days
+        due_now = [level for level in ladder if level.days_after_due <= days]
+        if due_now and (sent_days is None or due_now[-1].days_after_due > sent_days):
+            upcoming, day = due_now[-1], as_of  # its day has come: the next run sends it
+        else:
+            after = max(days, sent_days if sent_days is not None else days)
+            upcoming = next((level for level in ladder if level.days_after_due > after), None)
+            if upcoming is None:
+                continue  # every level sent
+            day = oldest + timedelta(days=upcoming.days_after_due)
+        # The soonest; on the same day, the older invoice's level.
+        if group["customer_id"] not in found or (day, oldest) < found[group["customer_id"]][:2]:
+            found[group["customer_id"]] = (day, oldest, upcoming.name)
+    return {customer_id: (day, name) for customer_id, (day, _, name) in found.items()}
+
+
+def worklist_rows(rows: list[dict], as_of: date, *, with_invoices: bool = False) -> list[WorklistRow]:
     """The page's rows (from overdue_by_customer) dressed with everything the worklist
-    shows: about ten queries, however many rows."""
+    shows: about ten queries, however many rows and invoices. `with_invoices`: each row's
+    open invoices too (one row's action forms)."""
     ids = [row["customer_id"] for row in rows]
     if not ids:
         return []
@@ -104,29 +142,23 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
         )
         .in_bulk()
     )
-    invoices = list(
-        Invoice.objects.owed()
-        .filter(customer_id__in=ids)
-        .order_by("customer_id", "due_date", "pk")
-        .values(
-            "pk",
-            "number",
-            "customer_id",
-            "due_date",
-            "balance_due",
-            "currency",
-            "customer__standing__dunning_policy_id",
-            open_dispute=Subquery(Dispute.objects.open().filter(invoice=OuterRef("pk")).values("pk")[:1]),
-        )
-    )
-    sent_up_to = dict(
-        # By customer, not by a list of thousands of invoice ids (25 ms of Python to bind them).
-        DunningNoticeLine.objects.filter(notice__customer_id__in=ids)
-        .order_by()
-        .values("invoice_id")
-        .annotate(days=Max("level__days_after_due"))
-        .values_list("invoice_id", "days")
-    )
+    per_customer: dict[int, list[dict]] = defaultdict(list)
+    if with_invoices:
+        for invoice in (
+            Invoice.objects.owed()
+            .filter(customer_id__in=ids)
+            .order_by("customer_id", "due_date", "pk")
+            .values("pk", "number", "customer_id", "due_date", "balance_due", "currency")
+        ):
+            per_customer[invoice["customer_id"]].append(invoice)
+    disputes: dict[int, list[dict]] = defaultdict(list)
+    for dispute in (
+        Dispute.objects.open()
+        .filter(invoice__customer_id__in=ids)
+        .order_by("invoice__due_date", "pk")
+        .values("pk", "invoice__number", "invoice__customer_id")
+    ):
+        disputes[dispute["invoice__customer_id"]].append(dispute)
     last_notices = {}
     for notice in (
         DunningNotice.objects.filter(customer_id__in=ids, status=DunningNotice.Status.SENT)
@@ -138,47 +170,31 @@ def worklist_rows(rows: list[dict], as_of: date) -> list[WorklistRow]:
     for task in CollectionTask.objects.filter(customer_id__in=ids, status=CollectionTask.Status.OPEN).order_by("due"):
         tasks.setdefault(task.customer_id, task)
     held = holds_for(ids, as_of)
-    ladders, default_id = policy_ladders()
-    per_customer: dict[int, list[dict]] = defaultdict(list)
-    for invoice in invoices:
-        per_customer[invoice["customer_id"]].append(invoice)
+    upcoming = next_levels(ids, as_of)
 
     made = []
     for row in rows:
         customer = customers.get(row["customer_id"])
         if customer is None:
             continue
-        item = WorklistRow(
-            customer=customer,
-            overdue=row["overdue"],
-            days_overdue=(as_of - row["oldest_due"]).days,
-            verdict=credit.credit_verdict(customer, as_of),
-            last_notice=last_notices.get(customer.pk),
-            holds=held.get(customer.pk, Holds()),
-            open_task=tasks.get(customer.pk),
-            invoices=per_customer.get(customer.pk, []),
-            last_call_at=customer.last_call_at,
-            last_call_outcome=customer.last_call_outcome or "",
+        next_on, next_level = upcoming.get(customer.pk, (None, ""))
+        made.append(
+            WorklistRow(
+                customer=customer,
+                overdue=row["overdue"],
+                days_overdue=(as_of - row["oldest_due"]).days,
+                verdict=credit.credit_verdict(customer, as_of),
+                last_notice=last_notices.get(customer.pk),
+                next_level=next_level,
+                next_on=next_on,
+                holds=held.get(customer.pk, Holds()),
+                open_task=tasks.get(customer.pk),
+                invoices=per_customer.get(customer.pk, []),
+                disputes=disputes.get(customer.pk, []),
+                last_call_at=customer.last_call_at,
+                last_call_outcome=customer.last_call_outcome or "",
+            )
         )
-        for invoice in item.invoices:  # oldest due first
-            if item.next_on == as_of:
-                break  # nothing comes sooner than today; an older invoice's level shows
-            policy_id = invoice["customer__standing__dunning_policy_id"]
-            ladder = ladders.get(policy_id) or ladders.get(default_id, [])
-            sent = sent_up_to.get(invoice["pk"])
-            days = (as_of - invoice["due_date"]).days
-            due_now = [level for level in ladder if level.days_after_due <= days]
-            if due_now and (sent is None or due_now[-1].days_after_due > sent):
-                upcoming, day = due_now[-1], as_of  # its day has come: the next run sends it
-            else:
-                after = max(days, sent if sent is not None else days)
-                upcoming = next((level for level in ladder if level.days_after_due > after), None)
-                if upcoming is None:
-                    continue
-                day = invoice["due_date"] + timedelta(days=upcoming.days_after_due)
-            if item.next_on is None or day < item.next_on:
-                item.next_on, item.next_level = day, upcoming.name
-        made.append(item)
     return made
 
 

@@ -95,7 +95,9 @@ def worklist(request):
 
 def _one_row(customer: Customer):
     today = timezone.localdate()
-    rows = worklist_rows(list(overdue_by_customer(Invoice.objects.filter(customer=customer), today)), today)
+    rows = worklist_rows(
+        list(overdue_by_customer(Invoice.objects.filter(customer=customer), today)), today, with_invoices=True
+    )
     return rows[0] if rows else None
 
 

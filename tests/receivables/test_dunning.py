@@ -632,3 +632,53 @@ def test_the_preview_is_for_finance_and_never_for_a_future_day(issue, customer, 
         dunning.preview_dunning(as_of=on(3), by=rep)
     with pytest.raises(ValidationError, match="never a future one"):
         dunning.preview_dunning(as_of=date.today() + timedelta(days=1), by=clerk)
+
+
+# --- the worklist's next level ---------------------------------------------------------------
+
+
+def next_level_invoice_by_invoice(customer, as_of) -> tuple[date | None, str]:
+    """What receivables.collections.next_levels computes, the long way: every owed invoice
+    with its own highest level sent, the soonest day, the older invoice first."""
+    from receivables.dunning.policies import policy_ladders
+
+    ladders, default_id = policy_ladders()
+    found = (None, "")
+    for invoice in Invoice.objects.owed().filter(customer=customer).order_by("due_date", "pk"):
+        ladder = ladders.get(getattr(getattr(customer, "standing", None), "dunning_policy_id", None))
+        ladder = ladder or ladders[default_id]
+        sent = max((line.level.days_after_due for line in invoice.dunning_lines.all()), default=None)
+        days = (as_of - invoice.due_date).days
+        due_now = [level for level in ladder if level.days_after_due <= days]
+        if due_now and (sent is None or due_now[-1].days_after_due > sent):
+            upcoming, day = due_now[-1], as_of
+        else:
+            after = max(days, sent if sent is not None else days)
+            upcoming = next((level for level in ladder if level.days_after_due > after), None)
+            if upcoming is None:
+                continue
+            day = invoice.due_date + timedelta(days=upcoming.days_after_due)
+        if found[0] is None or day < found[0]:
+            found = (day, upcoming.name)
+    return found
+
+
+def test_the_worklists_next_level_is_the_soonest_of_every_invoice(issue, customer, run):
+    from receivables.collections import next_levels
+
+    issue("100.00", on=ISSUED - timedelta(days=20))  # 50 days overdue at on(30)
+    issue("200.00", on=ISSUED - timedelta(days=12))
+    issue("300.00")
+    run(on(3))  # +3 on the older ones
+    issue("400.00", on=ISSUED + timedelta(days=10))  # not reminded yet
+    for days in (3, 5, 14, 16, 25, 30, 45):
+        as_of = on(days)
+        assert next_levels([customer.pk], as_of).get(customer.pk, (None, "")) == next_level_invoice_by_invoice(
+            customer, as_of
+        ), days
+    run(on(16))
+    for days in (16, 20, 31, 60):
+        as_of = on(days)
+        assert next_levels([customer.pk], as_of).get(customer.pk, (None, "")) == next_level_invoice_by_invoice(
+            customer, as_of
+        ), days
