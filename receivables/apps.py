@@ -176,4 +176,3 @@ class ReceivablesConfig(AppConfig):
         from . import dunning_panels
 
         crm_panels.register_panel(dunning_panels.CUSTOMER_PANEL)
-        crm_panels.register_customer_annotations("collections", dunning_panels.customer_annotations)

@@ -33,7 +33,7 @@ def panel_url(customer, key: str) -> str:
     return reverse("crm:customer_panel", args=[customer.pk, key])
 
 
-LAZY_PANELS = ("invoices", "quotes", "closed_deals")
+LAZY_PANELS = ("collections", "invoices", "quotes", "closed_deals")
 
 
 def make_quote(deal, number, status=Quote.Status.SENT, total=Decimal("1190.00")):
@@ -261,9 +261,10 @@ class TestQueryCount:
         one = {key: count_queries(client, panel_url(customer, key)) for key in LAZY_PANELS}
         add_history(customer, 9, start=1)
         ten = {key: count_queries(client, panel_url(customer, key)) for key in LAZY_PANELS}
-        # user, customer, then the panel's own: the invoice figures (none here, so no list of
-        # them: tests/billing/test_pages.py), the latest quotes, the latest won and lost deals
-        assert one == ten == {"invoices": 3, "quotes": 3, "closed_deals": 3}
+        # user, customer, then the panel's own: receivables' collections (every kind in one
+        # row), the invoice figures (none here, so no list of them: tests/billing/test_pages.py),
+        # the latest quotes, the latest won and lost deals
+        assert one == ten == {"collections": 3, "invoices": 3, "quotes": 3, "closed_deals": 3}
 
     def test_a_customer_without_history_costs_no_more(self, signed_in, customer):
         assert count_queries(signed_in("rep"), detail_url(customer)) <= MAX_QUERIES

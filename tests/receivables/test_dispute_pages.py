@@ -204,9 +204,10 @@ def test_the_worklist_the_360_and_the_feed_link_to_the_dispute(signed_in, disput
     client = signed_in("clerk")
     row = parse(client.get(reverse("receivables:collections")).text).by_id(f"worklist-row-{customer.pk}")
     assert detail(dispute) in [a.attrs.get("href") for a in row.find_all("a")]
-    panel = parse(client.get(reverse("crm:customer_detail", args=[customer.pk])).text).by_id("collections-holds")
+    collections = reverse("crm:customer_panel", args=[customer.pk, "collections"])  # the 360's, after the page
+    panel = parse(client.get(collections).text).by_id("collections-holds")
     assert detail(dispute) in [a.attrs.get("href") for a in panel.find_all("a")]
-    rep_panel = parse(signed_in("rep").get(reverse("crm:customer_detail", args=[customer.pk])).text)
+    rep_panel = parse(signed_in("rep").get(collections).text)
     assert detail(dispute) in [a.attrs.get("href") for a in rep_panel.by_id("collections-holds").find_all("a")]
 
 
