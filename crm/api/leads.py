@@ -13,7 +13,14 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.concurrency import IF_MATCH_HEADER, ConcurrencyMixin, PreconditionFailed, concurrency_schema, etag_of
+from core.api.concurrency import (
+    IF_MATCH_HEADER,
+    STALE_RESPONSE,
+    ConcurrencyMixin,
+    PreconditionFailed,
+    concurrency_schema,
+    etag_of,
+)
 from core.api.errors import ConflictError
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
@@ -224,6 +231,7 @@ class LeadViewSet(
         responses={
             200: LeadSerializer,
             409: OpenApiResponse(description="The lead is converted already."),
+            412: STALE_RESPONSE,
         },
     )
     @action(detail=True, methods=["post"], filter_backends=[])

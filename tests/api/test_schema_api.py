@@ -88,6 +88,20 @@ def test_every_write_takes_json_only_and_documents_415(api_schema, path, method)
     assert operation["responses"]["415"]["content"]["application/json"]["schema"] == ERROR_REF
 
 
+def test_every_operation_that_takes_if_match_documents_its_412(api_schema):
+    """A stale (or empty) If-Match is answered 412: the fuzzer holds the schema to it."""
+    takes_if_match = [
+        (path, method)
+        for path, operations in api_schema["paths"].items()
+        for method, operation in operations.items()
+        if any(parameter.get("name") == "If-Match" for parameter in operation.get("parameters", []))
+    ]
+    assert ("/api/v1/leads/{id}/convert/", "post") in takes_if_match
+    assert [
+        (path, method) for path, method in takes_if_match if "412" not in responses_of(api_schema, path, method)
+    ] == []
+
+
 @pytest.mark.parametrize("path", ["/api/v1/customers/", "/api/v1/contacts/"])
 def test_a_bad_cursor_is_documented_as_a_400_not_a_404(api_schema, path):
     responses = responses_of(api_schema, path, "get")
