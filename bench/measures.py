@@ -70,6 +70,10 @@ class BenchContext:
     # Selling history (issue 8; zeros when none is seeded).
     history_customer_id: int = 0  # a customer with a long history (1×)
     heavy_history_customer_id: int = 0  # ten times that, and the feed's key account
+    # Their owners: the 360 is measured as the rep who owns the customer, who sees every
+    # panel (the receivables panel only shows a rep their own customers' standing).
+    history_owner_id: int = 0
+    heavy_history_owner_id: int = 0
     open_deals: int = 0
     # Billing (issue 9; zeros when no invoices are seeded).
     invoices: int = 0
@@ -562,12 +566,14 @@ def quote_pdf_ratio(results):
 
 def add_selling_context(ctx: BenchContext) -> None:
     from bench import seed
-    from crm.models import Opportunity
+    from crm.models import Customer, Opportunity
 
     ids = seed.history_customer_ids(ctx.customers)
     if len(ids) < 2 or not Opportunity.objects.filter(customer_id=ids[1]).exists():
         return
     ctx.heavy_history_customer_id, ctx.history_customer_id = seed.HOT_CUSTOMER, ids[1]
+    owners = dict(Customer.objects.filter(pk__in=[seed.HOT_CUSTOMER, ids[1]]).values_list("pk", "owner_id"))
+    ctx.heavy_history_owner_id, ctx.history_owner_id = owners[seed.HOT_CUSTOMER], owners[ids[1]]
     ctx.open_deals = Opportunity.objects.open().count()
 
 
@@ -575,12 +581,12 @@ def _customer_page(customer_id: int) -> str:
     return reverse("crm:customer_detail", args=[customer_id]) if customer_id else ""
 
 
-@measure("customer_360", "Customer 360, long history (1×)")
+@measure("customer_360", "Customer 360, long history (1×)", as_user="history_owner_id")
 def customer_360(ctx):
     return _customer_page(ctx.history_customer_id)
 
 
-@measure("customer_360_heavy", "Customer 360, 10× history + key-account feed")
+@measure("customer_360_heavy", "Customer 360, 10× history + key-account feed", as_user="heavy_history_owner_id")
 def customer_360_heavy(ctx):
     return _customer_page(ctx.heavy_history_customer_id)
 
@@ -591,17 +597,27 @@ def _lazy_panel(customer_id: int, key: str) -> str:
 
 # The 360's lazy panels (crm.panels), each its own request once the page is shown: not in
 # the page's figure, so measured here, for the 10× customer.
-@measure("customer_360_heavy_invoices", "Customer 360, 10×: its invoices panel (after load)")
+@measure(
+    "customer_360_heavy_invoices",
+    "Customer 360, 10×: its invoices panel (after load)",
+    as_user="heavy_history_owner_id",
+)
 def customer_360_heavy_invoices(ctx):
     return _lazy_panel(ctx.heavy_history_customer_id, "invoices")
 
 
-@measure("customer_360_heavy_quotes", "Customer 360, 10×: its quotes panel (after load)")
+@measure(
+    "customer_360_heavy_quotes", "Customer 360, 10×: its quotes panel (after load)", as_user="heavy_history_owner_id"
+)
 def customer_360_heavy_quotes(ctx):
     return _lazy_panel(ctx.heavy_history_customer_id, "quotes")
 
 
-@measure("customer_360_heavy_closed", "Customer 360, 10×: its won and lost panel (after load)")
+@measure(
+    "customer_360_heavy_closed",
+    "Customer 360, 10×: its won and lost panel (after load)",
+    as_user="heavy_history_owner_id",
+)
 def customer_360_heavy_closed(ctx):
     return _lazy_panel(ctx.heavy_history_customer_id, "closed_deals")
 

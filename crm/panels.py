@@ -195,27 +195,3 @@ def unregister_quote_panel(key: str) -> None:
 
 def shown_quote_panels(request, quote) -> dict[str, list[ShownPanel]]:
     return shown_in(_quote_panels, request, quote)
-
-
-# --- figures that ride on the customer's own query (issue 10) -----------------------------
-# The 360 stays within its query budget when an app's figures are annotations of the
-# customer row that the page reads anyway (receivables: balance, aging, credit, holds as
-# scalar subqueries). `annotations(request)` returns {name: expression} — prefixed with
-# the app's name — or {} for who will not see them; the panel reads them off the customer.
-
-_customer_annotations: dict[str, Callable[[HttpRequest], dict]] = {}
-
-
-def register_customer_annotations(key: str, annotations: Callable[[HttpRequest], dict]) -> None:
-    _customer_annotations[key] = annotations
-
-
-def unregister_customer_annotations(key: str) -> None:
-    _customer_annotations.pop(key, None)
-
-
-def annotate_customer(request, queryset):
-    """The customer page's queryset with every app's registered annotations."""
-    for annotations in _customer_annotations.values():
-        queryset = queryset.annotate(**annotations(request))
-    return queryset

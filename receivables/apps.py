@@ -97,7 +97,6 @@ class ReceivablesConfig(AppConfig):
         register_win_check(credit.check_win)
         register_issue_check(credit.check_issue)
         crm_panels.register_panel(receivables_panels.CUSTOMER_PANEL)
-        crm_panels.register_customer_annotations("receivables", receivables_panels.customer_annotations)
         crm_panels.register_badge("credit_hold", receivables_panels.credit_hold_badges)
         crm_panels.register_deal_panel(receivables_panels.DEAL_PANEL)
         crm_panels.register_quote_panel(receivables_panels.QUOTE_PANEL)

@@ -135,7 +135,6 @@ def worklist_rows(rows: list[dict], as_of: date, *, with_invoices: bool = False)
     customers = (
         Customer.objects.filter(pk__in=ids)
         .select_related("owner")
-        .annotate(**credit.figure_annotations(as_of, aging=False))
         .annotate(
             last_call_at=Subquery(calls.values("done_at")[:1]),
             last_call_outcome=Subquery(calls.values("outcome")[:1]),
@@ -171,6 +170,7 @@ def worklist_rows(rows: list[dict], as_of: date, *, with_invoices: bool = False)
         tasks.setdefault(task.customer_id, task)
     held = holds_for(ids, as_of)
     upcoming = next_levels(ids, as_of)
+    verdicts = credit.credit_verdicts(customers.values(), as_of)
 
     made = []
     for row in rows:
@@ -183,7 +183,7 @@ def worklist_rows(rows: list[dict], as_of: date, *, with_invoices: bool = False)
                 customer=customer,
                 overdue=row["overdue"],
                 days_overdue=(as_of - row["oldest_due"]).days,
-                verdict=credit.credit_verdict(customer, as_of),
+                verdict=verdicts.get(customer.pk, ""),
                 last_notice=last_notices.get(customer.pk),
                 next_level=next_level,
                 next_on=next_on,

@@ -116,6 +116,14 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["customer", "status", "received_on"], name="recv_payment_customer"),
             models.Index(fields=["-received_on", "-id"], name="recv_payment_received_desc"),
+            # with_credit(): the few payments with something left to allocate, read from the
+            # index alone (credit figures, auto-allocation), not among all of a customer's payments.
+            models.Index(
+                fields=["customer", "currency"],
+                include=["unapplied"],
+                condition=Q(status="posted", unapplied__gt=0),
+                name="recv_payment_credit",
+            ),
         ]
 
     def __str__(self):

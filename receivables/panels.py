@@ -8,13 +8,12 @@ Who sees them: receivables.permissions.can_view_standing (reps: their own custom
 """
 
 from django.urls import reverse
-from django.utils import timezone
 
 from collaboration.permissions import can_request_approval
 from crm.panels import Badge, Panel
 
 from . import credit
-from .permissions import can_set_holds, can_view_payments, can_view_standing
+from .permissions import can_set_holds, can_view_standing
 
 CACHE = "_receivables_figures"
 
@@ -43,13 +42,6 @@ def _gate_context(request, target, customer, kind: str, figures, *, action: str)
 
 
 # --- the customer 360 -----------------------------------------------------------------------
-
-
-def customer_annotations(request) -> dict:
-    """The figures as annotations of the 360's customer query, for who may read some standing."""
-    if not can_view_payments(request.user):
-        return {}
-    return credit.figure_annotations(timezone.localdate())
 
 
 def customer_receivables_panel(request, customer):

@@ -29,7 +29,7 @@ from ..fields import customer_csv_columns
 from ..filters import BillingDetails, CustomerFilterSet
 from ..forms import ContactForm, CustomerForm, prepare_filter_form
 from ..models import Contact, Customer
-from ..panels import annotate_customer, header_badges, shown_panels
+from ..panels import header_badges, shown_panels
 from ..permissions import CUSTOMER_FIELDS, can_create_customer, can_edit_contacts, can_edit_customer
 from ..services import create_contact, create_customer, delete_contact, update_contact, update_customer
 from ..tables import CustomerTable
@@ -141,8 +141,7 @@ class CustomerDetailView(CustomerViewMixin, DetailView):
     context_object_name = "customer"
 
     def get_queryset(self):
-        # Apps' figures (receivables' balance and credit) ride on this one query: crm.panels.
-        return annotate_customer(self.request, super().get_queryset().select_related("updated_by"))
+        return super().get_queryset().select_related("updated_by")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **customer_page_context(self.request, self.object)}
