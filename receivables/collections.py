@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import DateField, DecimalField, ExpressionWrapper, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.utils.dateparse import parse_date
 
 from billing.models import Invoice
 from crm.models import Customer
@@ -17,7 +19,7 @@ from . import credit
 from .behaviour import DaysBetween
 from .dunning.holds import Holds, holds_for
 from .dunning.policies import policy_ladders
-from .models import CollectionTask, Dispute, DunningNotice, DunningNoticeLine
+from .models import CollectionTask, Dispute, DunningNotice, DunningNoticeLine, Standing
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 # Open invoices a row's "Open a dispute" offers (oldest due first); a key account with a
@@ -78,34 +80,52 @@ class WorklistRow:
         return self.holds.customer + [reason for reasons in self.holds.invoices.values() for reason in reasons]
 
 
-def next_levels(ids: list[int], as_of: date) -> dict[int, tuple[date, str]]:
+def _sent_groups(ids: list[int]):
+    """Per customer of `ids`: each highest level sent among its owed invoices (None: never
+    reminded), with the oldest due day of those invoices — (customer id, days after due
+    of the level, oldest due) rows.
+
+    Two reads the ORM builds — the owed invoices (from billing_inv_owed alone) and, per
+    invoice, the highest level sent on these customers' notices — joined and grouped in
+    one statement: a hash join of the two, where a subquery per invoice cost ~30 ms over
+    a key account's 4,000 invoices."""
+    owed = Invoice.objects.owed().filter(customer_id__in=ids).order_by().values("pk", "customer_id", "due_date")
+    sent = (
+        DunningNoticeLine.objects.filter(notice__customer_id__in=ids)
+        .order_by()
+        .values("invoice_id")
+        .annotate(days=Max("level__days_after_due"))
+    )
+    owed_sql, owed_params = owed.query.sql_with_params()
+    sent_sql, sent_params = sent.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Both parts are Django's compiled SQL with their parameters apart.
+            f"SELECT owed.customer_id, sent.days, MIN(owed.due_date) FROM ({owed_sql}) owed "  # noqa: S608
+            f"LEFT JOIN ({sent_sql}) sent ON sent.invoice_id = owed.pk GROUP BY owed.customer_id, sent.days",
+            [*owed_params, *sent_params],
+        )
+        for customer_id, days, oldest in cursor.fetchall():
+            yield customer_id, days, parse_date(oldest) if isinstance(oldest, str) else oldest  # SQLite: text
+
+
+def next_levels(
+    ids: list[int], as_of: date, policies: dict[int, int | None] | None = None
+) -> dict[int, tuple[date, str]]:
     """Per customer: the day its next reminder is due (today when one is due now) and the
     level it is at — what the next runs will send, as plan_dunning would decide it.
 
-    One query however many invoices: the owed invoices grouped by customer and the highest
-    level sent on each, with the oldest due day of each group. Within a group (one ladder,
-    one level sent) the oldest invoice is the first to reach the next level, so only it
-    counts (a key account's thousand invoices are a handful of groups)."""
-    sent = Subquery(
-        DunningNoticeLine.objects.filter(invoice=OuterRef("pk"))
-        .order_by()
-        .values("invoice")
-        .annotate(days=Max("level__days_after_due"))
-        .values("days")
-    )
-    groups = (
-        Invoice.objects.owed()
-        .filter(customer_id__in=ids)
-        .annotate(sent=sent)
-        .order_by()
-        .values("customer_id", "sent", "customer__standing__dunning_policy_id")
-        .annotate(oldest=Min("due_date"))
-    )
+    Within a group of a customer's owed invoices with the same highest level sent (one
+    ladder, one level sent) the oldest invoice is the first to reach the next level, so
+    only it counts: a key account's thousand invoices are a handful of groups
+    (_sent_groups). `policies`: each customer's own dunning policy id, if the caller has
+    read them (None: read here)."""
+    if policies is None:
+        policies = dict(Standing.objects.filter(customer_id__in=ids).values_list("customer_id", "dunning_policy_id"))
     ladders, default_id = policy_ladders()
     found: dict[int, tuple[date, date, str]] = {}  # customer: (day, oldest due, level)
-    for group in groups:
-        ladder = ladders.get(group["customer__standing__dunning_policy_id"]) or ladders.get(default_id, [])
-        sent_days, oldest = group["sent"], group["oldest"]
+    for customer_id, sent_days, oldest in _sent_groups(ids):
+        ladder = ladders.get(policies.get(customer_id)) or ladders.get(default_id, [])
         days = (as_of - oldest).days
         due_now = [level for level in ladder if level.days_after_due <= days]
         if due_now and (sent_days is None or due_now[-1].days_after_due > sent_days):
@@ -117,8 +137,8 @@ def next_levels(ids: list[int], as_of: date) -> dict[int, tuple[date, str]]:
                 continue  # every level sent
             day = oldest + timedelta(days=upcoming.days_after_due)
         # The soonest; on the same day, the older invoice's level.
-        if group["customer_id"] not in found or (day, oldest) < found[group["customer_id"]][:2]:
-            found[group["customer_id"]] = (day, oldest, upcoming.name)
+        if customer_id not in found or (day, oldest) < found[customer_id][:2]:
+            found[customer_id] = (day, oldest, upcoming.name)
     return {customer_id: (day, name) for customer_id, (day, _, name) in found.items()}
 
 
@@ -138,6 +158,7 @@ def worklist_rows(rows: list[dict], as_of: date, *, with_invoices: bool = False)
         .annotate(
             last_call_at=Subquery(calls.values("done_at")[:1]),
             last_call_outcome=Subquery(calls.values("outcome")[:1]),
+            dunning_policy_id=F("standing__dunning_policy_id"),
         )
         .in_bulk()
     )
@@ -169,7 +190,7 @@ def worklist_rows(rows: list[dict], as_of: date, *, with_invoices: bool = False)
     for task in CollectionTask.objects.filter(customer_id__in=ids, status=CollectionTask.Status.OPEN).order_by("due"):
         tasks.setdefault(task.customer_id, task)
     held = holds_for(ids, as_of)
-    upcoming = next_levels(ids, as_of)
+    upcoming = next_levels(ids, as_of, {pk: customer.dunning_policy_id for pk, customer in customers.items()})
     verdicts = credit.credit_verdicts(customers.values(), as_of)
 
     made = []

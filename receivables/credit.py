@@ -262,7 +262,7 @@ def _owed_sums(on: date, hold_days: int, aging: bool) -> Subquery:
         .annotate(sums=JSONObject(**sums))
         .values("sums")[:1]
     )
-    return Subquery(rows, output_field=JSONField())
+    return Subquery(rows, output_field=JSONField(decoder=_DecimalJSON))
 
 
 @functools.lru_cache(maxsize=8)
@@ -301,27 +301,18 @@ def _figures_query(on: date, aging: bool, conf: str) -> Precompiled:
     return Precompiled(Customer.objects.annotate(**annotations).values("pk", "credit_limit", *annotations))
 
 
-def _json(value, decoder=None):
-    """A JSON column as the driver gives it (text, or already decoded)."""
-    return json.loads(value, cls=decoder) if isinstance(value, str | bytes) else value
-
-
 def _figures(raw: dict, aging: bool) -> dict:
-    """One customer's figures from its row: JSON decoded, money as Decimal."""
+    """One customer's figures from its row, the owed invoices' sums taken out of their JSON."""
     figures = {name.removeprefix(PREFIX): value for name, value in raw.items()}
-    owed = _json(figures.pop(OWED), _DecimalJSON) or {}  # no owed invoice: NULL
+    owed = figures.pop(OWED) or {}  # no owed invoice: NULL
     buckets = [f"bucket_{n}" for n in range(len(aging_report.buckets()))] if aging else []
     figures.update({name: owed.get(name) for name in ("open_ar", "overdue", "overdue_long", *buckets)})
-    figures["hold"] = _json(figures["hold"])
-    figures["trend"] = _json(figures["trend"])
-    limit = figures["credit_limit"]
-    figures["credit_limit"] = None if limit is None else _money(limit)
     return figures
 
 
 def _read_many(ids, on: date, *, aging: bool) -> dict[int, dict]:
     """{customer id: its figures on `on`}: one query for all of them."""
-    rows = _figures_query(on, aging, repr(settings.RECEIVABLES)).rows(ids)
+    rows = _figures_query(on, aging, repr(settings.RECEIVABLES)).by_key(ids)
     return {pk: _figures(raw, aging) for pk, raw in rows.items()}
 
 

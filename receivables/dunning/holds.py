@@ -1,5 +1,6 @@
 """Why reminders wait: holds read live for many customers at once, and manual dunning holds."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ from django.utils import timezone
 import collaboration
 from billing.models import Invoice
 from core.money import format_amount
+from core.precompiled import Precompiled
 from crm.models import Customer, Opportunity, ServiceCase
 
 from ..models import Dispute, DunningHold, PaymentPromise
 from ..permissions import can_set_dunning_holds
-from .base import DunningConflict, customer_ids_of, for_customers, on_invoice
+from .base import DunningConflict, customer_ids_of, on_invoice
 
 
 @dataclass
@@ -39,17 +41,47 @@ def hold_thresholds() -> tuple[int, Decimal]:
     return int(conf.get("DUNNING_HOLD_PROBABILITY", 75)), Decimal(str(conf.get("DUNNING_HOLD_AMOUNT", "50000")))
 
 
+@functools.lru_cache(maxsize=8)
+def _hold_reads(as_of: date, conf: str) -> tuple[Precompiled, ...]:
+    """The five reads of holds_for on `as_of`, compiled once per day (and settings, `conf`)
+    in each process and picked by customer id each time: building and compiling five
+    queries cost more than the database took to answer them (core.precompiled)."""
+    probability, amount = hold_thresholds()
+    deals = Opportunity.objects.open().filter(Q(stage__probability__gte=probability) | Q(amount__gte=amount))
+    return (
+        Precompiled(
+            deals.values("customer_id", "name", "stage__name", "stage__probability", "amount", "currency"),
+            key="customer_id",
+        ),
+        Precompiled(
+            ServiceCase.objects.serious().values("customer_id", "subject", "severity", "invoice_number"),
+            key="customer_id",
+        ),
+        Precompiled(
+            Dispute.objects.open().values("invoice_id", "invoice__customer_id", "invoice__number", "amount", "reason"),
+            key="invoice__customer_id",
+        ),
+        Precompiled(
+            PaymentPromise.objects.active()
+            .filter(promised_for__gte=as_of)
+            .values("customer_id", "invoice_id", "invoice__number", "amount", "currency", "promised_for"),
+            key="customer_id",
+        ),
+        Precompiled(
+            DunningHold.objects.active(as_of).values("customer_id", "invoice_id", "invoice__number", "reason", "until"),
+            key="customer_id",
+        ),
+    )
+
+
 def holds_for(customers: Iterable | None, as_of: date) -> dict[int, Holds]:
     """Per customer id (only those held), the reasons to hold back its reminders on
     `as_of`, read live from the records (no nightly sync): five queries for any number
     of customers (None: all)."""
     ids = customer_ids_of(customers)
     held: dict[int, Holds] = defaultdict(Holds)
-    probability, amount = hold_thresholds()
-    deals = for_customers(Opportunity.objects.open(), ids).filter(
-        Q(stage__probability__gte=probability) | Q(amount__gte=amount)
-    )
-    for deal in deals.values("customer_id", "name", "stage__name", "stage__probability", "amount", "currency"):
+    deals, cases, disputes, promises, manual = _hold_reads(as_of, repr(settings.RECEIVABLES))
+    for deal in deals.rows(ids):
         held[deal["customer_id"]].customer.append(
             (
                 "deal",
@@ -57,15 +89,12 @@ def holds_for(customers: Iterable | None, as_of: date) -> dict[int, Holds]:
                 f"{format_amount(deal['amount'])} {deal['currency']})",
             )
         )
-    for case in for_customers(ServiceCase.objects.serious(), ids).values(
-        "customer_id", "subject", "severity", "invoice_number"
-    ):
+    for case in cases.rows(ids):
         about = f" about invoice {case['invoice_number']}" if case["invoice_number"] else ""
         held[case["customer_id"]].customer.append(
             ("service_case", f"a {case['severity']} service case is open{about}: “{case['subject']}”")
         )
-    disputes = for_customers(Dispute.objects.open(), ids, "invoice__customer_id")
-    for dispute in disputes.values("invoice_id", "invoice__customer_id", "invoice__number", "amount", "reason"):
+    for dispute in disputes.rows(ids):
         held[dispute["invoice__customer_id"]].invoices[dispute["invoice_id"]].append(
             (
                 "dispute",
@@ -73,18 +102,14 @@ def holds_for(customers: Iterable | None, as_of: date) -> dict[int, Holds]:
                 f"{dispute['reason']}",
             )
         )
-    promises = for_customers(PaymentPromise.objects.active().filter(promised_for__gte=as_of), ids)
-    for promise in promises.values(
-        "customer_id", "invoice_id", "invoice__number", "amount", "currency", "promised_for"
-    ):
+    for promise in promises.rows(ids):
         on = f" on invoice {promise['invoice__number']}" if promise["invoice_id"] else ""
         reason = (
             "promise",
             f"{format_amount(promise['amount'])} {promise['currency']} promised{on} by {promise['promised_for']:%Y-%m-%d}",
         )
         _place(held[promise["customer_id"]], promise["invoice_id"], reason)
-    manual = for_customers(DunningHold.objects.active(as_of), ids)
-    for hold in manual.values("customer_id", "invoice_id", "invoice__number", "reason", "until"):
+    for hold in manual.rows(ids):
         on = f" invoice {hold['invoice__number']}" if hold["invoice_id"] else ""
         until = f" until {hold['until']:%Y-%m-%d}" if hold["until"] else ""
         _place(held[hold["customer_id"]], hold["invoice_id"], ("manual_hold", f"held{on}{until}: {hold['reason']}"))

@@ -23,8 +23,9 @@ PANEL_HEAD_QUERIES = 2
 # The items asked for after load: the user, the record, then the items with their details (as in the panel).
 STREAM_QUERIES = 6
 # The customer page without the panel (tests/crm/test_pages.py: user, customer with owner, contacts,
-# and the 360's open deals and open cases; its other panels come after load, like the feed's items).
-DETAIL_QUERIES = 3 + 2
+# and the 360's receivables figures, open deals and open cases; its other panels come after load,
+# like the feed's items).
+DETAIL_QUERIES = 3 + 3
 # My feed: items (with actors and "liked by me"), does the user follow anything (only when empty: not here),
 # latest comments, attachments, mentions; the newest item id comes from the cache.
 MY_FEED_QUERIES = 4

@@ -22,7 +22,9 @@ def contacts_per_customer(name_prefix: str):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return Customer.objects.annotate(contact_count=Coalesce(Subquery(counted), Value(0))).values("pk", "name", "contact_count")
+    return Customer.objects.annotate(contact_count=Coalesce(Subquery(counted), Value(0))).values(
+        "pk", "name", "contact_count"
+    )
 
 
 def test_the_rows_of_the_asked_for_keys_as_the_orm_reads_them(django_assert_num_queries):
@@ -33,7 +35,7 @@ def test_the_rows_of_the_asked_for_keys_as_the_orm_reads_them(django_assert_num_
     read = Precompiled(contacts_per_customer("Ann"))
     asked = [customers[1].pk, customers[3].pk, 999_999]  # an unknown key is left out
     with django_assert_num_queries(1):
-        rows = read.rows(asked)
+        rows = read.by_key(asked)
     expected = {row["pk"]: row for row in contacts_per_customer("Ann").filter(pk__in=asked)}
     assert rows == expected
     assert rows[customers[3].pk]["contact_count"] == 3  # the parameter ("Ann") is kept: Bob is not counted
@@ -42,7 +44,7 @@ def test_the_rows_of_the_asked_for_keys_as_the_orm_reads_them(django_assert_num_
 def test_no_keys_no_query(django_assert_num_queries):
     read = Precompiled(contacts_per_customer("Ann"))
     with django_assert_num_queries(0):
-        assert read.rows([]) == {}
+        assert read.by_key([]) == {} and read.rows([]) == []
 
 
 def test_a_key_is_a_parameter_never_sql():
@@ -50,15 +52,30 @@ def test_a_key_is_a_parameter_never_sql():
     read = Precompiled(contacts_per_customer("Ann"))
     try:
         with transaction.atomic():
-            rows = read.rows([f"{customer.pk}) OR (1=1"])
+            rows = read.by_key([f"{customer.pk}) OR (1=1"])
     except DatabaseError:  # PostgreSQL refuses text for an integer
         rows = {}
     assert rows == {}  # SQLite compares it as text: no row; never every row
-    assert set(read.rows([customer.pk])) == {customer.pk}
+    assert set(read.by_key([customer.pk])) == {customer.pk}
 
 
 def test_the_primary_key_comes_first():
     with pytest.raises(ValueError, match="primary key first"):
         Precompiled(Customer.objects.values("name", "pk"))
-    with pytest.raises(ValueError, match="primary key first"):
+    with pytest.raises(ValueError, match="a values"):
         Precompiled(Customer.objects.all())
+
+
+def test_rows_picked_by_another_column_with_the_fields_converters():
+    first, second = CustomerFactory(), CustomerFactory()
+    ContactFactory.create_batch(2, customer=first)
+    ContactFactory(customer=second)
+    contacts = Contact.objects.values("pk", "customer_id", "name", "customer__created_at", "customer__credit_limit")
+    read = Precompiled(contacts, key="customer_id")
+    rows = read.rows([first.pk])
+    assert sorted(row["pk"] for row in rows) == sorted(first.contacts.values_list("pk", flat=True))
+    # The same values as the ORM's rows: datetimes and decimals converted on SQLite too.
+    assert sorted(rows, key=lambda row: row["pk"]) == list(contacts.filter(customer=first).order_by("pk"))
+    assert len(read.rows(None)) == Contact.objects.count()
+    with pytest.raises(ValueError, match="not one of the selected columns"):
+        Precompiled(contacts, key="email")

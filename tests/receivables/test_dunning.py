@@ -17,7 +17,7 @@ from django.core.mail.backends import locmem
 from billing import services as billing
 from billing.models import Invoice
 from collaboration.models import FeedItem, InboxEntry
-from crm.models import ServiceCase
+from crm.models import Customer, ServiceCase
 from receivables import dunning, services
 from receivables.dunning import runs
 from receivables.models import (
@@ -682,3 +682,30 @@ def test_the_worklists_next_level_is_the_soonest_of_every_invoice(issue, custome
         assert next_levels([customer.pk], as_of).get(customer.pk, (None, "")) == next_level_invoice_by_invoice(
             customer, as_of
         ), days
+
+
+def test_the_worklists_next_levels_of_several_customers_each_on_its_policy(issue, customer, run, finance_manager, rep):
+    from receivables.collections import next_levels
+    from receivables.models import Standing
+
+    other_customer = CustomerFactory(owner=rep, name="Bolt Logistics")
+    strict = dunning.save_policy(
+        by=finance_manager,
+        name="Strict",
+        levels=[{"name": "Early", "days_after_due": 1}, {"name": "Late", "days_after_due": 7}],
+    )
+    dunning.set_customer_policy(customer=other_customer, by=finance_manager, policy=strict)
+    issue("100.00", on=ISSUED - timedelta(days=20))
+    issue("300.00")
+    issue("150.00", who=other_customer)
+    issue("250.00", on=ISSUED + timedelta(days=5), who=other_customer)
+    run(on(3))
+    both = list(Customer.objects.filter(pk__in=[customer.pk, other_customer.pk]))  # their standing as stored
+    for days in (3, 6, 9, 14, 40):
+        as_of = on(days)
+        read_here = next_levels([c.pk for c in both], as_of)
+        policies = dict(Standing.objects.values_list("customer_id", "dunning_policy_id"))
+        given = next_levels([c.pk for c in both], as_of, policies)
+        expected = {c.pk: next_level_invoice_by_invoice(c, as_of) for c in both}
+        assert read_here == given == {pk: found for pk, found in expected.items() if found[0]}, days
+    assert next_levels([other_customer.pk], on(3))[other_customer.pk][1] in ("Early", "Late")
