@@ -9,7 +9,6 @@ see or resolve comes from receivables.permissions. The service's refusals show o
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.permissions import can_credit
 from core.lists import mark_invalid_filters, remember_list_query
+from core.tables import counted_page
 
 from .. import dunning
 from ..forms_dunning import DisputeListFilterSet, DisputeResolveForm
@@ -50,7 +50,9 @@ def dispute_list(request):
         "-opened_at",
         "-pk",
     )
-    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
+    # The page's rows and their count in one query; junk, negative or huge page numbers
+    # get the first or the last page, as Paginator.get_page would give them.
+    page = counted_page(ordered, request.GET.get("page"), PER_PAGE)
     totals = list(
         filtered.order_by()
         .values("invoice__currency")

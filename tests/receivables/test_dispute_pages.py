@@ -14,6 +14,7 @@ from billing import services as billing
 from collaboration.models import FeedItem
 from receivables import dunning
 from receivables.models import Dispute
+from receivables.views import disputes as dispute_views
 from tests.factories import CustomerFactory
 from tests.html import parse
 
@@ -21,9 +22,10 @@ pytestmark = pytest.mark.django_db
 
 TODAY = date.today()
 LIST = reverse("receivables:dispute_list")
-# user, the owner filter (checked, then drawn), the customer filter, the page's count and rows,
-# the totals; the session's savepoint, update and release when the filters to remember change
-LIST_QUERIES = 10
+# user, the owner filter (checked, then drawn), the customer filter, the page's rows with their
+# count (one query: core.tables.counted_page), the totals; the session's savepoint, update and
+# release when the filters to remember change
+LIST_QUERIES = 9
 
 
 def overdue(issue, net, days_overdue, **kwargs):
@@ -110,6 +112,22 @@ class TestList:
         response = signed_in("clerk").get(LIST, {"status": "bogus", "customer": "x"})
         assert response.status_code == 400
         assert parse(response.text).by_id("id_status_error")
+
+    @pytest.mark.parametrize(
+        "asked, shown",
+        [("2", 2), ("abc", 1), ("-3", 1), ("0", 1), ("1.5", 1), ("99", 2), ("9" * 30, 2), ("9" * 5000, 1)],
+    )
+    def test_a_junk_negative_or_huge_page_number_shows_the_first_or_the_last_page(
+        self, signed_in, issue, clerk, dispute, monkeypatch, asked, shown
+    ):
+        monkeypatch.setattr(dispute_views, "PER_PAGE", 2)
+        for n in range(2):
+            dunning.open_dispute(invoice=overdue(issue, "90.00", n + 1), by=clerk, amount="5", reason=f"Reason {n}")
+        response = signed_in("clerk").get(LIST, {"page": asked})
+        assert response.status_code == 200
+        page = response.context["page"]
+        assert (page.number, page.paginator.count, page.paginator.num_pages) == (shown, 3, 2)
+        assert len(response.context["disputes"]) == (2 if shown == 1 else 1)
 
     def test_its_query_count_is_pinned(self, signed_in, issue, clerk, rep, django_assert_max_num_queries):
         client = signed_in("clerk")
