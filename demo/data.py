@@ -435,5 +435,6 @@ BILLING_PLANS = [
 # --- dunning (issue 11) ---
 DISPUTE_REASON = "Training days billed twice: the customer says only one session took place"
 PROMISE_REFERENCE = "As promised on the phone"
+CALL_NOTE = "Spoke with their accounts payable: the invoice is approved and goes out with the next payment run"
 HOLDING_DEAL_NAME = "Three-year renewal and expansion"
 HOLDING_DEAL_NEXT_STEP = "Contract with their legal team; no payment chasing until it is signed"

@@ -4,7 +4,7 @@ tasks): the API reads them, and the dunning pages may read the same ones."""
 import django_filters
 from django import forms
 
-from core.api.filters import BooleanFilter
+from core.api.filters import BooleanFilter, IdFilter
 
 from .models import CollectionTask, Dispute, DunningHold, DunningNotice, DunningRun, PaymentPromise
 
@@ -57,12 +57,17 @@ class DunningHoldFilterSet(django_filters.FilterSet):
 
 class DisputeFilterSet(django_filters.FilterSet):
     customer = _id_filter("invoice__customer_id", "Customer")
+    owner = IdFilter(
+        field_name="invoice__customer__owner_id",
+        label="Customer owner",
+        help_text="The customer's owner (a user id): the disputes of that owner's customers only.",
+    )
     invoice = _id_filter("invoice_id", "Invoice")
     status = django_filters.ChoiceFilter(choices=Dispute.Status.choices, empty_label="All statuses")
 
     class Meta:
         model = Dispute
-        fields = ["customer", "invoice", "status"]
+        fields = ["customer", "owner", "invoice", "status"]
 
 
 class PaymentPromiseFilterSet(django_filters.FilterSet):

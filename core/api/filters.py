@@ -1,7 +1,7 @@
 """Filtering and ordering for API lists, as strict as the schema: django-filter's
 backend refusing empty values where the schema has none, a boolean filter that refuses
-what is not a boolean, and `?ordering=` made safe for cursor pagination and strict
-about its fields."""
+what is not a boolean, an id filter that refuses what is not an id, and `?ordering=`
+made safe for cursor pagination and strict about its fields."""
 
 import django_filters
 from django import forms
@@ -82,6 +82,20 @@ class BooleanFilter(django_filters.BooleanFilter):
     so `?is_primary=yes` would answer every row; this one answers 400."""
 
     field_class = StrictBooleanField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """`?owner=<id>`: a whole number from 1 to the id column's largest, else a 400.
+    NumberFilter reads decimals, and the id column would take `1.5` or `1e3` for 1
+    or 1000; a larger number would overflow it. The schema says integer
+    (core.api.schema.BoundedFilterExtension)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class OrderingFilter(filters.OrderingFilter):

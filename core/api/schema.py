@@ -5,6 +5,7 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 from .errors import ERROR_SCHEMA
+from .filters import IdFilter
 
 ERROR_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -89,13 +90,17 @@ class DecimalStringFieldExtension(OpenApiSerializerFieldExtension):
 
 class BoundedFilterExtension(DjangoFilterExtension):
     """django-filter parameters with the bounds their filters enforce
-    (`NumberFilter(min_value=1, max_value=2**63 - 1)` → minimum/maximum)."""
+    (`NumberFilter(min_value=1, max_value=2**63 - 1)` → minimum/maximum), and integer
+    where the filter takes whole numbers only (core.api.filters.IdFilter)."""
 
     priority = 1  # preferred over drf-spectacular's own extension for the same backend
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
         parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
         bounds = {"minimum": filter_field.extra.get("min_value"), "maximum": filter_field.extra.get("max_value")}
+        whole = isinstance(filter_field, IdFilter)  # NumberFilter's decimals say number
         for parameter in parameters:
             parameter["schema"].update({key: value for key, value in bounds.items() if value is not None})
+            if whole:
+                parameter["schema"]["type"] = "integer"
         return parameters

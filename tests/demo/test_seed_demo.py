@@ -181,3 +181,22 @@ def test_the_demo_tells_the_dunning_story_at_first_login(db):
 
     call_command("seed_demo", verbosity=0)
     assert DunningRun.objects.count() == len(runs)
+
+
+def test_the_demo_logs_a_call_nobody_asked_for_and_the_worklist_shows_it(db):
+    """The clerk called an overdue customer without a dunning level asking: a done call
+    without a notice (dunning.log_call), the customer's last contact on the worklist. Once."""
+    from billing.models import Invoice
+    from receivables.collections import overdue_by_customer, worklist_rows
+    from receivables.models import CollectionTask
+
+    call_command("seed_demo", verbosity=0)
+    (call,) = CollectionTask.objects.filter(notice=None)
+    assert (call.status, call.outcome, call.done_by.username) == ("done", "called", "clerk")
+    today = timezone.localdate()
+    assert call.done_at < timezone.now() and call.due < today
+    (row,) = worklist_rows(list(overdue_by_customer(Invoice.objects.filter(customer=call.customer), today)), today)
+    assert (row.last_call_at, row.last_call_outcome) == (call.done_at, "called")
+
+    call_command("seed_demo", verbosity=0)
+    assert CollectionTask.objects.filter(notice=None).count() == 1

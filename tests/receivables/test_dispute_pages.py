@@ -1,19 +1,23 @@
-"""The disputes list and a dispute's page: finance reads and filters every dispute (a rep
-their own customers'), and resolves one from its page — by the credit note made on the
-invoice, or rejected with a note — with the service's refusals as messages on the form;
-every place a dispute is shown links to its page."""
+"""The disputes list and a dispute's page: finance reads, filters and exports (CSV) every
+dispute (a rep their own customers'), and resolves one from its page — by the credit note
+made on the invoice, or rejected with a note — with the service's refusals as messages on
+the form; every place a dispute is shown links to its page."""
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from billing import services as billing
 from collaboration.models import FeedItem
 from receivables import dunning
 from receivables.models import Dispute
+from receivables.views import disputes as dispute_views
 from tests.factories import CustomerFactory
 from tests.html import parse
 
@@ -21,9 +25,12 @@ pytestmark = pytest.mark.django_db
 
 TODAY = date.today()
 LIST = reverse("receivables:dispute_list")
-# user, the owner filter (checked, then drawn), the customer filter, the page's count and rows,
-# the totals; the session's savepoint, update and release when the filters to remember change
-LIST_QUERIES = 10
+# user, the owner filter (checked, then drawn), the customer filter, the page's rows with their
+# count (one query: core.tables.counted_page), the totals; the session's savepoint, update and
+# release when the filters to remember change
+LIST_QUERIES = 9
+# user, the owner filter (checked), the rows: however many there are
+CSV_QUERIES = 3
 
 
 def overdue(issue, net, days_overdue, **kwargs):
@@ -111,6 +118,22 @@ class TestList:
         assert response.status_code == 400
         assert parse(response.text).by_id("id_status_error")
 
+    @pytest.mark.parametrize(
+        "asked, shown",
+        [("2", 2), ("abc", 1), ("-3", 1), ("0", 1), ("1.5", 1), ("99", 2), ("9" * 30, 2), ("9" * 5000, 1)],
+    )
+    def test_a_junk_negative_or_huge_page_number_shows_the_first_or_the_last_page(
+        self, signed_in, issue, clerk, dispute, monkeypatch, asked, shown
+    ):
+        monkeypatch.setattr(dispute_views, "PER_PAGE", 2)
+        for n in range(2):
+            dunning.open_dispute(invoice=overdue(issue, "90.00", n + 1), by=clerk, amount="5", reason=f"Reason {n}")
+        response = signed_in("clerk").get(LIST, {"page": asked})
+        assert response.status_code == 200
+        page = response.context["page"]
+        assert (page.number, page.paginator.count, page.paginator.num_pages) == (shown, 3, 2)
+        assert len(response.context["disputes"]) == (2 if shown == 1 else 1)
+
     def test_its_query_count_is_pinned(self, signed_in, issue, clerk, rep, django_assert_max_num_queries):
         client = signed_in("clerk")
         first = CustomerFactory(owner=rep)
@@ -128,6 +151,86 @@ class TestList:
         assert len(seven) == len(one) <= LIST_QUERIES
         with django_assert_max_num_queries(LIST_QUERIES):
             client.get(LIST, {"status": "open", "owner": rep.pk})
+
+
+# --- the CSV export --------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="disputes-')
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+class TestCsvExport:
+    HEADER = "Invoice,Customer,Disputed amount,Currency,Reason,Status,Opened by,Opened on,Resolved on,Resolution"
+
+    @pytest.fixture
+    def rejected(self, issue, clerk, other_rep):
+        globex = CustomerFactory(owner=other_rep, name="Globex Corp")
+        theirs = dunning.open_dispute(
+            invoice=overdue(issue, "300.00", 5, who=globex), by=clerk, amount="10.00", reason="Price"
+        )
+        dunning.resolve_dispute(dispute=theirs, by=clerk, outcome="rejected", note="Agreed price")
+        return theirs
+
+    def test_it_has_the_filtered_disputes_only_under_its_header(self, signed_in, dispute, rejected, other_rep):
+        client = signed_in("clerk")
+        today = timezone.localdate().isoformat()
+        header, *rows = read_csv(client.get(LIST, {"status": "open", "_export": "csv"}))
+        assert ",".join(header) == self.HEADER
+        invoice = dispute.invoice
+        assert rows == [
+            [invoice.number, "Acme Industries GmbH", "120.00", invoice.currency, "Two items arrived broken"]
+            + ["open", "Clara Clerk", today, "", ""]
+        ]
+        header, *rows = read_csv(client.get(LIST, {"owner": other_rep.pk, "_export": "csv"}))
+        assert rows == [
+            [rejected.invoice.number, "Globex Corp", "10.00", rejected.invoice.currency, "Price"]
+            + ["rejected", "Clara Clerk", today, today, "Agreed price"]
+        ]
+        _header, *everything = read_csv(client.get(LIST, {"_export": "csv"}))
+        assert [row[0] for row in everything] == [invoice.number, rejected.invoice.number]  # the page's order
+
+    def test_a_rep_exports_their_own_customers_disputes_only(self, signed_in, dispute, rejected):
+        _header, *rows = read_csv(signed_in("rep").get(LIST, {"_export": "csv"}))
+        assert [row[0] for row in rows] == [dispute.invoice.number]
+
+    def test_cells_that_look_like_formulas_are_defused(self, signed_in, issue, clerk):
+        formula = dunning.open_dispute(
+            invoice=overdue(issue, "50.00", 2), by=clerk, amount="5.00", reason='=HYPERLINK("http://evil.example")'
+        )
+        dunning.resolve_dispute(dispute=formula, by=clerk, outcome="rejected", note="@SUM(A1:A9)")
+        header, row = read_csv(signed_in("clerk").get(LIST, {"_export": "csv"}))
+        assert row[header.index("Reason")] == '\'=HYPERLINK("http://evil.example")'
+        assert row[header.index("Resolution")] == "'@SUM(A1:A9)"
+        assert row[header.index("Disputed amount")] == "5.00"
+
+    def test_a_bad_filter_gets_the_page_with_its_error(self, signed_in, dispute):
+        response = signed_in("clerk").get(LIST, {"status": "bogus", "_export": "csv"})
+        assert response.status_code == 400
+        assert parse(response.text).by_id("id_status_error")
+
+    def test_who_reads_no_disputes_exports_none(self, signed_in, dispute):
+        assert signed_in("outsider").get(LIST, {"_export": "csv"}).status_code == 403
+
+    def test_the_export_link_keeps_the_filters(self, signed_in, dispute):
+        page = parse(signed_in("clerk").get(LIST, {"status": "open", "page": "1"}).text)
+        assert page.by_id("export-csv").attrs["href"] == "?status=open&_export=csv"
+
+    def test_its_query_count_is_pinned_whatever_the_rows(self, signed_in, issue, clerk, rep, dispute):
+        client = signed_in("clerk")
+        query = {"status": "open", "owner": rep.pk, "_export": "csv"}
+        client.get(LIST)  # warm: session, permissions
+        with CaptureQueriesContext(connection) as one:
+            assert len(read_csv(client.get(LIST, query))) == 2
+        for n in range(6):
+            invoice = overdue(issue, f"{100 + n}.00", 5, who=CustomerFactory(owner=rep))
+            dunning.open_dispute(invoice=invoice, by=clerk, amount="5", reason=f"Reason {n}")
+        with CaptureQueriesContext(connection) as seven:
+            assert len(read_csv(client.get(LIST, query))) == 8
+        assert len(seven) == len(one) <= CSV_QUERIES
 
 
 # --- a dispute's page ----------------------------------------------------------------------

@@ -242,6 +242,52 @@ class TestDisputes:
         assert not Dispute.objects.exists()
 
 
+class TestDisputesByOwner:
+    @pytest.fixture
+    def two_owners(self, issue, clerk, other_rep):
+        """A dispute on the rep's customer and one on the other rep's."""
+        mine = dunning.open_dispute(invoice=issue("100.00"), by=clerk, amount="10", reason="Price")
+        globex = CustomerFactory(owner=other_rep, name="Globex Corp")
+        theirs = dunning.open_dispute(invoice=issue("200.00", who=globex), by=clerk, amount="20", reason="Late")
+        return mine, theirs
+
+    def test_finance_lists_the_disputes_of_one_owners_customers(self, as_actor, two_owners, rep, other_rep):
+        mine, theirs = two_owners
+        client = as_actor("clerk")
+
+        def listed(**query):
+            response = client.get(f"{API}disputes/", query)
+            assert response.status_code == 200, response.json()
+            return [dispute["id"] for dispute in response.json()["results"]]
+
+        assert listed(owner=rep.pk) == [mine.pk]
+        assert listed(owner=other_rep.pk) == [theirs.pk]
+        assert listed(owner=rep.pk, status="open") == [mine.pk]
+        assert listed(owner=2**63 - 1) == []
+        assert sorted(listed()) == sorted([mine.pk, theirs.pk])
+
+    def test_a_rep_asking_for_another_owner_sees_none_of_their_disputes(self, as_actor, two_owners, rep, other_rep):
+        mine, _theirs = two_owners
+        client = as_actor("rep")
+        assert [d["id"] for d in client.get(f"{API}disputes/", {"owner": rep.pk}).json()["results"]] == [mine.pk]
+        assert client.get(f"{API}disputes/", {"owner": other_rep.pk}).json()["results"] == []
+
+    @pytest.mark.parametrize("junk", ["", "x", "0", "-3", "1.5", "1e3", str(2**63), "9" * 5000, "1;DROP TABLE"])
+    def test_a_junk_owner_is_a_400_naming_the_filter(self, as_actor, two_owners, junk):
+        response = as_actor("clerk").get(f"{API}disputes/", {"owner": junk})
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("application/json")
+        assert "owner" in error(response)["fields"]
+
+    def test_the_schema_documents_the_owner_filter(self, api_client):
+        schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+        parameters = {p["name"]: p for p in schema["paths"]["/api/v1/disputes/"]["get"]["parameters"]}
+        owner = parameters["owner"]
+        assert owner["in"] == "query" and owner["schema"]["type"] in ("integer", "number")
+        assert owner["schema"]["minimum"] == 1
+        assert "owner" in owner["description"]
+
+
 class TestPromises:
     def test_a_clerk_takes_and_cancels_a_promise(self, as_actor, issue, customer):
         issue("100.00")

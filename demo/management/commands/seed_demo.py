@@ -32,7 +32,7 @@ from crm.services import create_contact, create_customer, update_customer
 from demo import data
 from receivables import credit, dunning, statements
 from receivables import services as receivables
-from receivables.models import CreditHold, DunningNotice, DunningRun
+from receivables.models import CollectionTask, CreditHold, DunningNotice, DunningRun
 
 DEMO_PASSWORD = "demo"
 
@@ -453,9 +453,10 @@ class Command(BaseCommand):
     def _dunning_plan(self, users: dict[str, User]) -> list:
         """(when, action) steps: the clerk's dunning runs of the last weeks (their notices
         sent, an owner's call asked for), a promise to pay that is kept and one that is
-        broken (evaluated yesterday), a dispute a rep opened on an overdue invoice, and a
-        renewal in a late stage that holds an overdue customer's reminders (holds_for reads
-        it live). Late in each day, after the day's deals and payments."""
+        broken (evaluated yesterday), a dispute a rep opened on an overdue invoice, a call
+        the clerk logged without being asked, and a renewal in a late stage that holds an
+        overdue customer's reminders (holds_for reads it live). Late in each day, after the
+        day's deals and payments."""
         today = timezone.localdate()
         clerk = users["clerk"]
         steps = [
@@ -465,6 +466,7 @@ class Command(BaseCommand):
             (today - timedelta(days=12), self._promise(today - timedelta(days=12), clerk, kept=False)),
             (today - timedelta(days=9), self._dunning_run(today - timedelta(days=9), clerk)),
             (today - timedelta(days=5), self._dispute(today - timedelta(days=5))),
+            (today - timedelta(days=4), self._call(today - timedelta(days=4), clerk)),
             (today - timedelta(days=3), self._holding_deal(today - timedelta(days=3))),
             (today - timedelta(days=2), self._dunning_run(today - timedelta(days=2), clerk)),
             (today - timedelta(days=1), lambda: dunning.evaluate_promises(as_of=today - timedelta(days=1))),
@@ -497,13 +499,18 @@ class Command(BaseCommand):
         return step
 
     @staticmethod
-    def _overdue(day: date, habit: str):
+    def _overdue(day: date, habit: str, *, unasked: bool = False):
+        """The oldest overdue invoice of a customer with this paying habit (`unasked`: of a
+        customer whom dunning has asked no one to call, so a call logged is not its task)."""
         customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
         ids = [pk for i, pk in enumerate(customers) if data.PAYERS[i % len(data.PAYERS)] == habit]
+        invoices = Invoice.objects.open().exclude(disputes__status="open")
+        if unasked:
+            invoices = invoices.exclude(customer__collection_tasks__status=CollectionTask.Status.OPEN)
         return (
-            Invoice.objects.open()
-            .filter(customer_id__in=ids, due_date__lt=day - timedelta(days=10), issue_date__lte=day, billing_plan=None)
-            .exclude(disputes__status="open")
+            invoices.filter(
+                customer_id__in=ids, due_date__lt=day - timedelta(days=10), issue_date__lte=day, billing_plan=None
+            )
             .select_related("customer")
             .order_by("due_date", "pk")
             .first()
@@ -537,6 +544,22 @@ class Command(BaseCommand):
                     },
                     allocations=[(invoice, amount)],
                 )
+
+        return step
+
+    def _call(self, day: date, clerk: User):
+        """The clerk calls a stretched (or late) payer about an overdue invoice without
+        being asked by a dunning level: a call logged without a task (dunning.log_call),
+        which the worklist shows as the customer's last contact, dated `day`."""
+
+        def step():
+            invoice = self._overdue(day, "stretched", unasked=True) or self._overdue(day, "late", unasked=True)
+            if invoice is None:
+                return
+            call = dunning.log_call(
+                customer=invoice.customer, by=clerk, outcome=CollectionTask.Outcome.CALLED, note=data.CALL_NOTE
+            )
+            CollectionTask.objects.filter(pk=call.pk).update(due=day, done_at=self._at(day, 600))
 
         return step
 
