@@ -278,7 +278,7 @@ def feed_my_page_light(ctx):
     return _page("collaboration:my_feed")
 
 
-@measure("feed_record_page", "A key account's feed on its 360 (the items the page asks for after load)")
+@measure("feed_record_page", "A key account's feed items (a filter of its 360's feed panel)")
 def feed_record_page(ctx):
     return f"{reverse('collaboration:feed_items')}?on=crm.customer:{ctx.hot_customer_id}&part=stream"
 
@@ -604,6 +604,11 @@ def _lazy_panel(customer_id: int, key: str) -> str:
 )
 def customer_360_heavy_invoices(ctx):
     return _lazy_panel(ctx.heavy_history_customer_id, "invoices")
+
+
+@measure("customer_360_heavy_feed", "Customer 360, 10×: its feed panel (after load)", as_user="heavy_history_owner_id")
+def customer_360_heavy_feed(ctx):
+    return _lazy_panel(ctx.heavy_history_customer_id, "feed")
 
 
 @measure(

@@ -161,7 +161,9 @@ def register_customer_panels() -> None:
             lazy=True,
         ),
         Panel("about", "About this record", f"{TEMPLATE}#about_panel", about_panel, order=10, column="side"),
-        Panel("feed", "Feed", f"{TEMPLATE}#feed_panel", feed_panel, order=100, column="side"),
+        # Lazy, like Chatter and Odoo's chatter: the follow button, the composer, the
+        # approvals and the items come in one request once the page is shown.
+        Panel("feed", "Feed", f"{TEMPLATE}#feed_panel", feed_panel, order=100, column="side", lazy=True),
     ):
         register_panel(panel)
     register_badge("crm", customer_badges)

@@ -52,24 +52,29 @@ def _media_root(settings, tmp_path):
 
 
 class TestLazyOnTheCustomerPage:
-    """The 360 draws its feed panel's head (follow, composer) and asks for the items
-    once shown, as Odoo's chatter does; without JavaScript a link draws them in."""
+    """The 360 asks for its feed panel (follow, composer, approvals and the items) once
+    shown, as Chatter and Odoo's chatter do; without JavaScript a link draws it in."""
 
-    def test_the_page_asks_for_the_items_after_load(self, signed_in, rep, customer):
+    def test_the_page_asks_for_the_panel_after_load(self, signed_in, rep, customer):
         services.post(target=customer, by=rep, body="Hello from the feed")
         client = signed_in("rep")
         page = parse(client.get(detail_url(customer)).text)
-        stream = page.by_id("feed-stream")
-        assert stream.attrs["hx-trigger"] == "load" and "part=stream" in stream.attrs["hx-get"]
-        assert not page.find_all(tag="article", class_="feed-item") and page.by_id("feed-composer")
-        assert stream.find(tag="a").attrs["href"] == "?feed=1#feed-panel"
-        loaded = client.get(stream.attrs["hx-get"].replace("&amp;", "&"), headers=HTMX)
-        assert [card.find(class_="feed-text").text for card in items(loaded)] == ["Hello from the feed"]
-        assert parse(loaded.text).by_id("feed-poller")  # live updates start with the items
+        placeholder = page.by_id("feed-lazy-panel")
+        assert placeholder.attrs["hx-trigger"] == "load"
+        assert placeholder.attrs["hx-get"] == reverse("crm:customer_panel", args=[customer.pk, "feed"])
+        assert not page.find_all(tag="article", class_="feed-item") and not page.find_all(id="feed-composer")
+        assert placeholder.find(tag="a").attrs["href"] == "?feed=1"
+        loaded = parse(client.get(placeholder.attrs["hx-get"], headers=HTMX).text)
+        assert loaded.by_id("feed-composer") and loaded.by_id("follow-button")
+        assert [card.find(class_="feed-text").text for card in loaded.find_all(tag="article", class_="feed-item")] == [
+            "Hello from the feed"
+        ]
+        assert loaded.by_id("feed-poller")  # live updates start with the items
 
-    def test_without_javascript_the_link_draws_the_items_in(self, signed_in, rep, customer):
+    def test_without_javascript_the_link_draws_the_panel_in(self, signed_in, rep, customer):
         services.post(target=customer, by=rep, body="Hello from the feed")
-        assert len(items(signed_in("rep").get(panel_url(customer)))) == 1
+        page = signed_in("rep").get(panel_url(customer))
+        assert len(items(page)) == 1 and parse(page.text).by_id("feed-composer")
 
 
 class TestPanelOnTheCustomerPage:
@@ -144,8 +149,8 @@ class TestPanelOnTheCustomerPage:
         assert [c.find(class_="feed-text").text for c in items(posts)] == ["A post"]
         events = client.get(url, {"on": on(customer), "show": "events", "part": "stream"}, headers=HTMX)
         assert len(items(events)) == 1 and "feed-event" in events.text
-        # Without JavaScript the filter links reload the record page with show=.
-        assert len(items(client.get(detail_url(customer), {"show": "posts"}))) == 1
+        # Without JavaScript the filter links reload the record page with the panel drawn in and show=.
+        assert len(items(client.get(detail_url(customer), {"feed": 1, "show": "posts"}))) == 1
 
 
 class TestPosting:

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 # then for the page's items at once: latest comments, attachments, mentions; and the
 # record's approval requests.
 PANEL_QUERIES = 6
-# The panel's head alone (the 360 asks for its items after load): does the user follow the record, its approvals.
-PANEL_HEAD_QUERIES = 2
+# The 360's feed panel asked for after load (crm.panels' lazy panel): the user, the customer, then the panel.
+LAZY_PANEL_QUERIES = 2 + PANEL_QUERIES
 # The items asked for after load: the user, the record, then the items with their details (as in the panel).
 STREAM_QUERIES = 6
 # The customer page without the panel (tests/crm/test_pages.py: user, customer with owner, contacts,
@@ -58,17 +58,18 @@ def count(client, url) -> int:
 def test_the_customer_page_costs_the_same_for_1_and_50_busy_items(signed_in, rep, clerk, customer):
     client = signed_in("clerk")
     url = reverse("crm:customer_detail", args=[customer.pk])
-    drawn_in = f"{url}?feed=1"  # as without JavaScript; by default the items come after load
+    drawn_in = f"{url}?feed=1"  # as without JavaScript; by default the panel comes after load
     stream = f"{reverse('collaboration:feed_items')}?on=crm.customer:{customer.pk}&part=stream"
+    lazy_panel = reverse("crm:customer_panel", args=[customer.pk, "feed"])  # what the 360 asks for after load
     busy_item(customer, rep, clerk, 0)
-    one = [count(client, page) for page in (url, drawn_in, stream)]
+    one = [count(client, page) for page in (url, drawn_in, stream, lazy_panel)]
     actors = [UserFactory(role=SALES_REP) for _ in range(5)]
     for n in range(1, 50):
         collaboration.follow(actors[n % 5], customer)
         busy_item(customer, actors[n % 5], clerk, n)
         collaboration.publish(customer, "customer.checked", actor=actors[n % 5], data={"n": n})
-    fifty = [count(client, page) for page in (url, drawn_in, stream)]
-    assert one == fifty == [DETAIL_QUERIES + PANEL_HEAD_QUERIES, DETAIL_QUERIES + PANEL_QUERIES, STREAM_QUERIES]
+    fifty = [count(client, page) for page in (url, drawn_in, stream, lazy_panel)]
+    assert one == fifty == [DETAIL_QUERIES, DETAIL_QUERIES + PANEL_QUERIES, STREAM_QUERIES, LAZY_PANEL_QUERIES]
 
 
 def test_my_feed_costs_the_same_for_1_and_50_busy_items(signed_in, rep, clerk, customer):

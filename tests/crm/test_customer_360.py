@@ -33,7 +33,7 @@ def panel_url(customer, key: str) -> str:
     return reverse("crm:customer_panel", args=[customer.pk, key])
 
 
-LAZY_PANELS = ("collections", "invoices", "quotes", "closed_deals")
+LAZY_PANELS = ("collections", "invoices", "quotes", "closed_deals", "feed")
 
 
 def make_quote(deal, number, status=Quote.Status.SENT, total=Decimal("1190.00")):
@@ -113,7 +113,9 @@ class TestPanels:
         assert page.by_id("log-case").attrs["href"] == reverse("crm:case_create", args=[customer.pk])
 
         assert page.by_id("contacts-panel")
-        assert page.by_id("side-panels").find(id="feed-panel")
+        assert page.by_id("side-panels").find(id="feed-lazy-panel")  # the feed comes after load too
+        feed = parse(client.get(panel_url(customer, "feed")).text)
+        assert feed.by_id("feed-panel") and feed.by_id("feed-composer")
 
     def test_a_new_customer_shows_empty_deals_and_cases_and_no_quotes_or_closed_deals(self, signed_in, customer):
         client = signed_in("rep")
@@ -176,7 +178,12 @@ class TestRegistry:
             "quotes",
         ]
         assert main == [*main_keys, "closed_deals"]
-        lazy = [shown.panel.key for shown in response.context["panels"]["main"] if shown.lazy_url]
+        lazy = [
+            shown.panel.key
+            for column in ("main", "side")
+            for shown in response.context["panels"][column]
+            if shown.lazy_url
+        ]
         assert lazy == list(LAZY_PANELS)
         assert [shown.panel.key for shown in response.context["panels"]["side"]] == ["about", "feed"]
         # …and in the page in that order.
@@ -248,11 +255,10 @@ class TestQueryCount:
         add_history(customer, 9, start=1)
         ten = count_queries(client, detail_url(customer))
         # user, customer, contacts, receivables' figures (one precompiled query,
-        # tests/receivables/test_credit_pages.py), open deals, open cases, the feed panel's head
-        # (follow, approvals: its items come after load, tests/collaboration/test_feed_queries.py);
-        # billing's invoices, the quotes and the won and lost deals come after load too (lazy panels, below)
-        assert one == ten == 8 <= MAX_QUERIES
-        drawn_in = f"{detail_url(customer)}?feed=1"  # as without JavaScript: the feed's items in the page
+        # tests/receivables/test_credit_pages.py), open deals, open cases; the feed, billing's
+        # invoices, the quotes and the won and lost deals come after load (lazy panels, below)
+        assert one == ten == 6 <= MAX_QUERIES
+        drawn_in = f"{detail_url(customer)}?feed=1"  # as without JavaScript: the feed in the page
         assert count_queries(client, drawn_in) == 12 <= MAX_QUERIES
 
     def test_each_lazy_panel_costs_the_same_for_1x_and_10x_history(self, signed_in, customer):
@@ -263,8 +269,9 @@ class TestQueryCount:
         ten = {key: count_queries(client, panel_url(customer, key)) for key in LAZY_PANELS}
         # user, customer, then the panel's own: receivables' collections (every kind in one
         # row), the invoice figures (none here, so no list of them: tests/billing/test_pages.py),
-        # the latest quotes, the latest won and lost deals
-        assert one == ten == {"collections": 3, "invoices": 3, "quotes": 3, "closed_deals": 3}
+        # the latest quotes, the latest won and lost deals; the feed: following?, its items with
+        # their details (tests/collaboration/test_feed_queries.py) and the record's approvals
+        assert one == ten == {"collections": 3, "invoices": 3, "quotes": 3, "closed_deals": 3, "feed": 8}
 
     def test_a_customer_without_history_costs_no_more(self, signed_in, customer):
         assert count_queries(signed_in("rep"), detail_url(customer)) <= MAX_QUERIES

@@ -695,10 +695,9 @@ class TestQueryCounts:
     REMEMBER_QUERIES = 3
     SUMMARY_QUERIES = 3  # user, count, credit totals
     # user, customer with owner, contacts + the 360's panels: receivables' figures, open deals,
-    # open cases (tests/crm/test_customer_360.py; quotes, won and lost deals and billing's invoices
-    # come after load) + the feed panel's head (collaboration): follow state and approval requests
-    # (its items come after load; tests/collaboration/test_feed_queries.py pins them with 1 and 50 items).
-    DETAIL_QUERIES = 3 + 3 + 2
+    # open cases (tests/crm/test_customer_360.py; the feed, quotes, won and lost deals and
+    # billing's invoices come after load: tests/collaboration/test_feed_queries.py pins the feed).
+    DETAIL_QUERIES = 3 + 3
 
     def test_the_list_costs_the_same_for_5_and_50_customers(self, signed_in, django_assert_num_queries):
         client = signed_in("rep")

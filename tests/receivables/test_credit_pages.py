@@ -264,8 +264,8 @@ class TestQueryCounts:
         add_receivables_history(customer, clerk, finance_manager, 9)
         credit.set_hold(customer=customer, by=finance_manager, reason="Watch again")
         ten = count_queries(client, customer_url(customer))
-        # receivables: 1 of its own (its figures); billing's invoices and the feed's items come after load
-        assert one == ten == 8 <= MAX_QUERIES
+        # receivables: 1 of its own (its figures); billing's invoices and the feed come after load
+        assert one == ten == 6 <= MAX_QUERIES
 
     def test_the_hold_costs_the_deal_page_two_queries_more(self, signed_in, customer, deal, held):
         client = signed_in("rep")
