@@ -275,3 +275,19 @@ class TestQueryCount:
 
     def test_a_customer_without_history_costs_no_more(self, signed_in, customer):
         assert count_queries(signed_in("rep"), detail_url(customer)) <= MAX_QUERIES
+
+
+class TestOwners:
+    def test_deals_and_cases_of_other_owners_show_them_for_one_query_more(self, signed_in, customer, other_rep):
+        client = signed_in("rep")
+        OpportunityFactory(customer=customer, name="Ours", owner=customer.owner)
+        ServiceCaseFactory(customer=customer, subject="Our case", owner=customer.owner)
+        own = count_queries(client, detail_url(customer))
+        OpportunityFactory(customer=customer, name="Theirs", owner=other_rep)
+        ServiceCaseFactory(customer=customer, subject="Their case", owner=other_rep)
+        mixed = count_queries(client, detail_url(customer))
+        assert mixed == own + 2  # the other owner, once for the deals and once for the cases
+        page = parse(client.get(detail_url(customer)).text)
+        deals, cases = page.by_id("deals-panel").text, page.by_id("cases-panel").text
+        assert str(other_rep) in deals and str(customer.owner) in deals
+        assert str(other_rep) in cases and str(customer.owner) in cases
