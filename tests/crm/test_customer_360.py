@@ -13,7 +13,7 @@ from django.urls import reverse
 
 import collaboration
 from crm import panels
-from crm.models import Quote, ServiceCase
+from crm.models import Customer, Quote, ServiceCase
 from crm.panels import Badge, Panel
 from tests.factories import ContactFactory, CustomerFactory, OpportunityFactory, ServiceCaseFactory, stage
 from tests.html import parse
@@ -291,3 +291,14 @@ class TestOwners:
         deals, cases = page.by_id("deals-panel").text, page.by_id("cases-panel").text
         assert str(other_rep) in deals and str(customer.owner) in deals
         assert str(other_rep) in cases and str(customer.owner) in cases
+
+    def test_who_changed_it_last_is_shown_and_costs_a_query_only_when_not_its_owner(
+        self, signed_in, customer, other_rep
+    ):
+        client = signed_in("rep")
+        Customer.objects.filter(pk=customer.pk).update(updated_by=customer.owner)
+        by_owner = count_queries(client, detail_url(customer))
+        assert f"by {customer.owner}" in parse(client.get(detail_url(customer)).text).by_id("last-changed").text
+        Customer.objects.filter(pk=customer.pk).update(updated_by=other_rep)
+        assert count_queries(client, detail_url(customer)) == by_owner + 1
+        assert f"by {other_rep}" in parse(client.get(detail_url(customer)).text).by_id("last-changed").text
