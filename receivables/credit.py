@@ -28,7 +28,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, JSONField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, JSONField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -44,7 +44,7 @@ from core.precompiled import Precompiled
 from crm.models import Customer, Opportunity
 
 from . import aging as aging_report
-from .models import ZERO, CreditHold, CreditRelease, Payment
+from .models import ZERO, CreditHold, CreditRelease, Dispute, Payment
 from .permissions import can_set_holds
 
 __all__ = [
@@ -124,6 +124,8 @@ class ReceivablesFigures:
     late_share: Decimal | None = None
     dso: Decimal | None = None
     trend: list = field(default_factory=list)
+    open_disputes: int = 0  # open disputes on its invoices
+    disputed: Decimal = ZERO  # and the amount they dispute
 
     def _series(self, key: str) -> list[tuple[str, Decimal]]:
         """(month, value) of the cached trend (receivables.behaviour: oldest month
@@ -227,7 +229,7 @@ def _active_holds(on: date):
 
 PREFIX = "receivables_"  # the figures' names as annotations on a Customer
 BEHAVIOUR = ("avg_days_late", "avg_days_to_pay", "late_share", "dso", "trend")
-FIGURES = ("won_left", "unapplied", "hold")
+FIGURES = ("won_left", "unapplied", "disputes", "hold")
 OWED = "owed"  # one JSON object of the owed invoices' sums (_owed_sums)
 
 
@@ -277,6 +279,16 @@ def _figures_query(on: date, aging: bool, conf: str) -> Precompiled:
         "won_left": _won_not_invoiced(),
         "unapplied": _total(
             Payment.objects.with_credit().filter(customer=OuterRef("pk"), currency=OuterRef("currency")), "unapplied"
+        ),
+        # Open disputes on its invoices in its currency: how many, and the amount disputed.
+        "disputes": Subquery(
+            Dispute.objects.open()
+            .filter(invoice__customer=OuterRef("pk"), invoice__currency=OuterRef("currency"))
+            .order_by()
+            .values("invoice__customer")
+            .annotate(json=JSONObject(count=Count("pk"), amount=Sum("amount")))
+            .values("json")[:1],
+            output_field=JSONField(decoder=_DecimalJSON),
         ),
         "hold": Subquery(
             _active_holds(on)
@@ -434,6 +446,8 @@ def receivables_figures(customer: Customer, on: date | None = None) -> Receivabl
         late_share=_decimal(row["late_share"]),
         dso=_decimal(row["dso"]),
         trend=row["trend"] or [],
+        open_disputes=int((row["disputes"] or {}).get("count") or 0),
+        disputed=_money((row["disputes"] or {}).get("amount")),
     )
 
 

@@ -61,6 +61,19 @@ class TestRiskCard:
         assert card.find(id="risk-days-late").text == "18.0"
         assert card.find(id="risk-holds").text == "None"
 
+    def test_it_shows_the_open_disputes_and_what_they_dispute(self, signed_in, customer, deal, issue, clerk):
+        from receivables import dunning
+
+        card = parse(signed_in("rep").get(deal_url(deal)).text).by_id("risk-card")
+        assert card.find(id="risk-disputes").text == "None"
+        first, second = issue("1000.00"), issue("500.00")
+        dunning.open_dispute(invoice=first, by=clerk, amount=D("300.00"), reason="Damaged")
+        resolved = dunning.open_dispute(invoice=second, by=clerk, amount=D("50.00"), reason="Late")
+        dunning.resolve_dispute(dispute=resolved, by=clerk, outcome="rejected", note="Delivered on time")
+        facts = parse(signed_in("rep").get(deal_url(deal)).text).by_id("risk-disputes")
+        assert facts.find(tag="a").text == "1" and "300.00" in facts.text  # the resolved one is not open
+        assert facts.find(tag="a").attrs["href"].endswith(f"?customer={customer.pk}&status=open")
+
     def test_unknown_behaviour_shows_a_dash(self, signed_in, deal):
         card = parse(signed_in("rep").get(deal_url(deal)).text).by_id("risk-card")
         assert card.find(id="risk-days-late").text == "—"
