@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, F, Func, IntegerField, Q, Value, When
+from django.db.models import Case, F, Func, IntegerField, Prefetch, Q, Value, When
 from django.urls import reverse
 
 from core.cache import cached_result
@@ -226,8 +226,13 @@ CONTACTS = SearchProvider(
     label="Contacts",
     noun="contact",
     permission="crm.view_customer",
+    # The customers of the five shown only, in a query of their own: joined before the
+    # ranking, PostgreSQL may hash every customer to rank 12,000 contacts sharing a word
+    # (107 ms instead of 25 at 100k customers).
     find=lambda user, query: ranked_search(
-        Contact.objects.visible_to(user).select_related("customer"), CONTACT_FIELDS, query
+        Contact.objects.visible_to(user).prefetch_related(Prefetch("customer", Customer.objects.only("pk", "name"))),
+        CONTACT_FIELDS,
+        query,
     ),
     result=_contact_result,
 )

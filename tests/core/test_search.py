@@ -142,9 +142,9 @@ def test_the_query_count_does_not_grow_with_matches(client, rep, django_assert_n
     client.force_login(rep)
     ContactFactory(customer=CustomerFactory(name="Match 0"), name="Match person 0")
     search(client, "match")  # warm: permissions cached
-    # user; a count and the first rows for customers and contacts; only a count for leads, deals,
-    # invoices and payments (none match)
-    expected = 1 + 2 + 2 + 1 + 1 + 1 + 1
+    # user; a count and the first rows for customers; a count, the first rows and their customers
+    # for contacts; only a count for leads, deals, invoices and payments (none match)
+    expected = 1 + 2 + 3 + 1 + 1 + 1 + 1
     with django_assert_num_queries(expected):
         search(client, "match")
     for number in range(1, 30):
