@@ -405,7 +405,9 @@ class Command(BaseCommand):
             )
             clerk = users["clerk"]
             method = ("bank_transfer", "bank_transfer", "direct_debit", "card", "cheque")[(invoice.pk + i) % 5]
-            data_ = {"received_on": day, "amount": amount, "method": method, "reference": f"{invoice.number} / {i:03d}"}
+            # What a bank statement line says: the remittance's own number and the invoice it pays.
+            reference = f"Remittance {7100 + invoice.pk * 10 + i} for {invoice.number}"
+            data_ = {"received_on": day, "amount": amount, "method": method, "reference": reference}
             payment = receivables.record_payment(
                 customer=invoice.customer, by=clerk, data=data_, allocations=[(invoice, amount)]
             )
