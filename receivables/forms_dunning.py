@@ -205,11 +205,27 @@ class DunningPolicyForm(forms.Form):
     active = forms.BooleanField(
         required=False, initial=True, label="Active", help_text="Customers may be given an active policy only."
     )
+    # The version the manager opened the form on (core.concurrency).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args, policy: DunningPolicy | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if policy is not None and not self.is_bound:
-            self.initial.update(name=policy.name, is_default=policy.is_default, active=policy.active)
+            self.initial.update(
+                name=policy.name, is_default=policy.is_default, active=policy.active, version=policy.version
+            )
+
+    def stale(self, current: DunningPolicy) -> None:
+        """Someone saved the policy since this form was opened: say so, and carry its
+        current version, so that saving again is a deliberate overwrite."""
+        self.add_error(
+            None,
+            "Someone else saved this policy since you opened it, so your changes were not saved. "
+            "Open it again in another tab to see theirs, or save again to replace them with yours.",
+        )
+        data = self.data.copy()
+        data[self.add_prefix("version")] = current.version
+        self.data = data
 
 
 class DunningLevelForm(forms.Form):

@@ -348,6 +348,9 @@ class DunningPolicy(models.Model):
     name = models.CharField(max_length=100, unique=True, validators=[no_bidi_controls])
     is_default = models.BooleanField("default", default=False)
     active = models.BooleanField(default=True)
+    # Bumped by every save_policy (core.concurrency): two managers editing the ladder at
+    # once do not silently overwrite each other's levels.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -28,6 +28,14 @@ from rest_framework.response import Response
 
 from accounts.authentication import TokenScopePermission
 from billing.models import CreditNote, Invoice
+from core.api.concurrency import (
+    ETAG_HEADER,
+    IF_MATCH_HEADER,
+    STALE_RESPONSE,
+    ConcurrencyMixin,
+    concurrency_schema,
+    etag_of,
+)
 from core.api.errors import ERROR_SCHEMA, ConflictError
 from core.api.filters import OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
@@ -180,7 +188,11 @@ class DunningPolicyInputSerializer(StrictJSONTypesMixin, serializers.Serializer)
 @extend_schema(tags=["dunning"])
 @extend_schema_view(
     list=extend_schema(summary="List dunning policies", description="The default first, then by name."),
-    retrieve=extend_schema(summary="Get a dunning policy with its levels", responses={200: DunningPolicySerializer}),
+    retrieve=extend_schema(
+        summary="Get a dunning policy with its levels",
+        responses={200: DunningPolicySerializer},
+        **concurrency_schema(read=True),
+    ),
     create=extend_schema(
         summary="Create a dunning policy",
         description="Finance managers. Levels in strictly increasing days after due (overlapping or unordered "
@@ -190,12 +202,14 @@ class DunningPolicyInputSerializer(StrictJSONTypesMixin, serializers.Serializer)
     ),
     update=extend_schema(
         summary="Change a dunning policy and its levels",
-        description="Finance managers. Levels are matched by position; a level sent already cannot be removed.",
+        description="Finance managers. Levels are matched by position; a level sent already cannot be removed. "
+        "Send the `ETag` you read as `If-Match`: 412 when someone changed the policy since.",
         request=DunningPolicyInputSerializer,
-        responses={200: DunningPolicySerializer, 400: REFUSED, 403: FORBIDDEN, 404: NOT_FOUND},
+        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+        responses={200: DunningPolicySerializer, 400: REFUSED, 403: FORBIDDEN, 404: NOT_FOUND, 412: STALE_RESPONSE},
     ),
 )
-class DunningPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DunningPolicyViewSet(ConcurrencyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = DunningPolicy.objects.all()
     serializer_class = DunningPolicySerializer
     filter_backends = [OrderingFilter]
@@ -218,6 +232,7 @@ class DunningPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             policy=policy,
             is_default=data["is_default"],
             active=data["active"],
+            expected_version=self.expected_version() if policy is not None else None,
         )
 
     def create(self, request):
@@ -225,8 +240,10 @@ class DunningPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(self.get_serializer(self.get_queryset().get(pk=policy.pk)).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
-        policy = self._save(request, self.get_object())
-        return Response(self.get_serializer(self.get_queryset().get(pk=policy.pk)).data)
+        policy = self._stale_is_412(self._save, request, self.get_object())
+        response = Response(self.get_serializer(self.get_queryset().get(pk=policy.pk)).data)
+        response["ETag"] = etag_of(policy)
+        return response
 
 
 # --- runs ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from core.concurrency import check_version
 from crm.models import Customer
 
 from ..models import ZERO, DunningLevel, DunningNotice, DunningNoticeLine, DunningPolicy, Standing
@@ -135,11 +136,19 @@ def check_levels(levels: list[dict]) -> list[dict]:
 
 @transaction.atomic
 def save_policy(
-    *, by, name: str, levels: list[dict], policy: DunningPolicy | None = None, is_default: bool = False, active=True
+    *,
+    by,
+    name: str,
+    levels: list[dict],
+    policy: DunningPolicy | None = None,
+    is_default: bool = False,
+    active=True,
+    expected_version: int | None = None,
 ) -> DunningPolicy:
     """Create or change a policy and its levels (finance managers). Levels are matched by
     position: level n of `levels` becomes the policy's level n; a level that was sent
-    already cannot be removed (its notices point to it)."""
+    already cannot be removed (its notices point to it). `expected_version`: the version
+    the editor read; StaleVersion when the policy changed since (core.concurrency)."""
     if not can_edit_dunning_policies(by):
         raise PermissionDenied("Only finance managers edit dunning policies.")
     name = (name or "").strip()
@@ -150,12 +159,15 @@ def save_policy(
         policy = DunningPolicy(name=name[:100])
     else:
         policy = DunningPolicy.objects.select_for_update().get(pk=policy.pk)
+        check_version(policy, expected_version)
         policy.name = name[:100]
+        policy.version += 1
     if is_default:
         # Locked in id order, like every service that changes several policies.
         for other in DunningPolicy.objects.select_for_update().filter(is_default=True).exclude(pk=policy.pk):
             other.is_default = False
-            other.save(update_fields=["is_default", "updated_at"])
+            other.version += 1
+            other.save(update_fields=["is_default", "version", "updated_at"])
     elif policy.is_default:
         raise ValidationError({"is_default": "Make another policy the default first."})
     policy.is_default = is_default

@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.concurrency import StaleVersion
+
 from .. import dunning
 from ..forms_dunning import DunningLevelFormSet, DunningPolicyForm, level_initial
 from ..models import DunningLevel, DunningPolicy, Standing
@@ -118,7 +120,11 @@ def _edit(request, policy: DunningPolicy | None):
             policy=policy,
             is_default=data["is_default"],
             active=data["active"],
+            expected_version=data["version"],
         )
+    except StaleVersion:
+        form.stale(current=DunningPolicy.objects.get(pk=policy.pk))
+        return _render(request, policy=policy, form=form, formset=formset, status=409)
     except ValidationError as error:
         level_errors = _apply_errors(form, formset, error)
         return _render(request, policy=policy, form=form, formset=formset, level_errors=level_errors, status=400)

@@ -101,6 +101,20 @@ class TestPolicies:
         response = as_actor("clerk").post(f"{API}dunning-policies/", {"name": "X", "levels": LEVELS}, format="json")
         assert response.status_code == 403
 
+    def test_a_change_on_a_stale_etag_is_a_412_and_changes_nothing(self, as_actor):
+        client = as_actor("finance_manager")
+        url = client.post(f"{API}dunning-policies/", {"name": "Strict", "levels": LEVELS}, format="json").json()["url"]
+        read = client.get(url)
+        assert read.headers["ETag"] == '"1"'
+        changed = client.put(url, {"name": "Theirs", "levels": LEVELS}, format="json", HTTP_IF_MATCH='"1"')
+        assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+        for stale in ('"1"', "junk"):
+            response = client.put(url, {"name": "Mine", "levels": LEVELS}, format="json", HTTP_IF_MATCH=stale)
+            assert response.status_code == 412 and error(response)["code"] == "precondition_failed"
+        assert client.get(url).json()["name"] == "Theirs"
+        # Without If-Match the change goes ahead, as before.
+        assert client.put(url, {"name": "Mine", "levels": LEVELS}, format="json").status_code == 200
+
 
 # --- runs ---------------------------------------------------------------------------------------
 

@@ -191,3 +191,78 @@ class TestEdit:
         response = signed_in("finance_manager").post(NEW, data)
         assert response.status_code == 400
         assert not DunningPolicy.objects.filter(name="Junk").exists()
+
+
+class TestTwoManagersAtOnce:
+    """The policy carries a version (core.concurrency): a manager who saves a form opened
+    before someone else's save is told, and nothing of theirs overwrites the other's levels."""
+
+    def rows(self, policy, **renamed):
+        return [
+            level(
+                n,
+                lvl.days_after_due,
+                renamed.get(lvl.name, lvl.name),
+                channel=lvl.channel,
+                task_days=lvl.task_days or "",
+            )
+            for n, lvl in enumerate(policy.levels.order_by("order"))
+        ]
+
+    def test_a_save_on_a_stale_form_is_refused_and_saving_again_overwrites(self, signed_in, finance_manager):
+        default = dunning.get_default_policy()
+        client = signed_in("finance_manager")
+        opened = parse(client.get(detail(default)).text).by_id("id_version").attrs["value"]
+        assert opened == str(default.version)
+        # Another manager renames a level meanwhile.
+        theirs = [{**lvl, "name": "Theirs"} if lvl["name"] == "Friendly reminder" else lvl for lvl in _levels(default)]
+        dunning.save_policy(by=finance_manager, name=default.name, levels=theirs, policy=default, is_default=True)
+        mine = self.rows(default, Theirs="Mine")
+        data = posted(default.name, *mine, initial=len(mine), is_default="on", version=opened)
+        response = client.post(detail(default), data)
+        assert response.status_code == 409
+        page = parse(response.text)
+        assert "Someone else saved this policy" in page.find(class_="error-summary").text
+        assert default.levels.filter(name="Theirs").exists() and not default.levels.filter(name="Mine").exists()
+        # The form now carries the current version: saving again is deliberate, and goes through.
+        again = {**data, "version": page.by_id("id_version").attrs["value"]}
+        assert client.post(detail(default), again).status_code == 302
+        assert default.levels.filter(name="Mine").exists()
+
+    def test_each_save_bumps_the_version_and_a_new_default_bumps_the_old_one(self, finance_manager):
+        default = dunning.get_default_policy()
+        before = default.version
+        other = dunning.save_policy(by=finance_manager, name="Other", levels=[{"name": "A", "days_after_due": 3}])
+        assert other.version == 1
+        other = dunning.save_policy(
+            by=finance_manager,
+            name="Other",
+            levels=[{"name": "A", "days_after_due": 3}],
+            policy=other,
+            is_default=True,
+            expected_version=1,
+        )
+        default.refresh_from_db()
+        assert (other.version, default.version) == (2, before + 1)
+
+    def test_the_service_refuses_a_stale_version_and_changes_nothing(self, finance_manager):
+        from core.concurrency import StaleVersion
+
+        policy = dunning.save_policy(by=finance_manager, name="Kept", levels=[{"name": "A", "days_after_due": 3}])
+        with pytest.raises(StaleVersion):
+            dunning.save_policy(
+                by=finance_manager,
+                name="Changed",
+                levels=[{"name": "B", "days_after_due": 5}],
+                policy=policy,
+                expected_version=policy.version + 1,
+            )
+        policy.refresh_from_db()
+        assert (policy.name, policy.version, list(policy.levels.values_list("name", flat=True))) == ("Kept", 1, ["A"])
+
+
+def _levels(policy):
+    return [
+        {"name": lvl.name, "days_after_due": lvl.days_after_due, "channel": lvl.channel, "task_days": lvl.task_days}
+        for lvl in policy.levels.order_by("order")
+    ]
