@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from core.api.filters import BooleanFilter
+from core.api.filters import BooleanFilter, IdFilter
 from crm.filters import UpdatedSinceFilter
 from crm.models import possible_owners
 
@@ -25,7 +25,7 @@ class InvoiceFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", help_text="Invoice number or customer name")
     status = django_filters.ChoiceFilter(choices=Invoice.Status.choices, empty_label="All statuses")
     # By id: a select of every customer would not scale; the customer page links here.
-    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
+    customer = IdFilter(field_name="customer_id")
     owner = django_filters.ModelChoiceFilter(
         field_name="customer__owner",
         queryset=lambda request: possible_owners(),

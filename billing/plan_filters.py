@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import F, Q
 
+from core.api.filters import IdFilter
+
 from .models import BillingPlan, BillingRun
 
 ENDED = Q(end_date__isnull=False, end_date__lt=F("next_invoice_date"))
@@ -10,10 +12,7 @@ ENDED = Q(end_date__isnull=False, end_date__lt=F("next_invoice_date"))
 
 class BillingPlanFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", help_text="Plan or customer name, any part.")
-    # Bounded to the id column's range: a larger number is a 400, not an overflow (a 500 on SQLite).
-    customer = django_filters.NumberFilter(
-        field_name="customer_id", label="Customer", help_text="Id of the customer.", min_value=1, max_value=2**63 - 1
-    )
+    customer = IdFilter(field_name="customer_id", label="Customer", help_text="Id of the customer.")
     status = django_filters.ChoiceFilter(
         label="Status",
         choices=(("active", "Active"), ("stopped", "Stopped"), ("ended", "Ended")),

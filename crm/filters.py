@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
-from core.api.filters import BooleanFilter
+from core.api.filters import BooleanFilter, IdFilter
 
 from .cases import case_owner_choices
 from .models import Contact, Customer, Lead, Opportunity, Product, ServiceCase, Stage, possible_owners
@@ -83,8 +83,7 @@ class CustomerFilterSet(django_filters.FilterSet):
 
 class ContactFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    # Bounded to the id column's range: a larger number is a 400, not an overflow.
-    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
+    customer = IdFilter(field_name="customer_id")
     is_primary = BooleanFilter()
     updated_since = UpdatedSinceFilter()
 
@@ -136,7 +135,7 @@ class ServiceCaseFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ServiceCase.Status.choices)
     severity = django_filters.ChoiceFilter(choices=ServiceCase.Severity.choices)
     owner = django_filters.ModelChoiceFilter(queryset=lambda request: case_owner_choices())
-    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
+    customer = IdFilter(field_name="customer_id")
     open = BooleanFilter(method="only_open", label="Open only")
     updated_since = UpdatedSinceFilter()
 
@@ -206,7 +205,7 @@ class OpportunityFilterSet(django_filters.FilterSet):
         field_name="expected_close_date", label="Close month", help_text="Expected to close in this month"
     )
     # By id: a select of every customer would not scale; the customer page links here.
-    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=2**63 - 1)
+    customer = IdFilter(field_name="customer_id")
     stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.all(), empty_label="All stages")
     updated_since = UpdatedSinceFilter()
 

@@ -11,11 +11,6 @@ from .models import CollectionTask, Dispute, DunningHold, DunningNotice, Dunning
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
-    # Bounded to the id column's range: a larger number is a 400, not an overflow.
-    return django_filters.NumberFilter(field_name=field_name, min_value=1, max_value=2**63 - 1, label=label)
-
-
 class DunningRunFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DunningRun.Status.choices, empty_label="All statuses")
     as_of_from = django_filters.DateFilter(field_name="as_of", lookup_expr="gte", label="As of from", widget=_DATE)
@@ -27,8 +22,8 @@ class DunningRunFilterSet(django_filters.FilterSet):
 
 
 class DunningNoticeFilterSet(django_filters.FilterSet):
-    run = _id_filter("run_id", "Run")
-    customer = _id_filter("customer_id", "Customer")
+    run = IdFilter(field_name="run_id", label="Run")
+    customer = IdFilter(field_name="customer_id", label="Customer")
     status = django_filters.ChoiceFilter(choices=DunningNotice.Status.choices, empty_label="All statuses")
     channel = django_filters.ChoiceFilter(
         choices=DunningNotice._meta.get_field("channel").choices, empty_label="All channels"
@@ -40,8 +35,8 @@ class DunningNoticeFilterSet(django_filters.FilterSet):
 
 
 class DunningHoldFilterSet(django_filters.FilterSet):
-    customer = _id_filter("customer_id", "Customer")
-    invoice = _id_filter("invoice_id", "Invoice")
+    customer = IdFilter(field_name="customer_id", label="Customer")
+    invoice = IdFilter(field_name="invoice_id", label="Invoice")
     released = BooleanFilter(
         field_name="released_at",
         lookup_expr="isnull",
@@ -56,13 +51,13 @@ class DunningHoldFilterSet(django_filters.FilterSet):
 
 
 class DisputeFilterSet(django_filters.FilterSet):
-    customer = _id_filter("invoice__customer_id", "Customer")
+    customer = IdFilter(field_name="invoice__customer_id", label="Customer")
     owner = IdFilter(
         field_name="invoice__customer__owner_id",
         label="Customer owner",
         help_text="The customer's owner (a user id): the disputes of that owner's customers only.",
     )
-    invoice = _id_filter("invoice_id", "Invoice")
+    invoice = IdFilter(field_name="invoice_id", label="Invoice")
     status = django_filters.ChoiceFilter(choices=Dispute.Status.choices, empty_label="All statuses")
 
     class Meta:
@@ -71,8 +66,8 @@ class DisputeFilterSet(django_filters.FilterSet):
 
 
 class PaymentPromiseFilterSet(django_filters.FilterSet):
-    customer = _id_filter("customer_id", "Customer")
-    invoice = _id_filter("invoice_id", "Invoice")
+    customer = IdFilter(field_name="customer_id", label="Customer")
+    invoice = IdFilter(field_name="invoice_id", label="Invoice")
     status = django_filters.ChoiceFilter(choices=PaymentPromise.Status.choices, empty_label="All statuses")
 
     class Meta:
@@ -81,7 +76,7 @@ class PaymentPromiseFilterSet(django_filters.FilterSet):
 
 
 class CollectionTaskFilterSet(django_filters.FilterSet):
-    customer = _id_filter("customer_id", "Customer")
+    customer = IdFilter(field_name="customer_id", label="Customer")
     status = django_filters.ChoiceFilter(choices=CollectionTask.Status.choices, empty_label="All statuses")
     mine = BooleanFilter(method="filter_mine", label="Mine", help_text="Only the calls asked of me (true)")
 

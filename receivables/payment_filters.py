@@ -5,7 +5,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from core.api.filters import BooleanFilter
+from core.api.filters import BooleanFilter, IdFilter
 from crm.filters import UpdatedSinceFilter
 
 from .models import Allocation, Payment
@@ -13,17 +13,12 @@ from .models import Allocation, Payment
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
-    # Bounded to the id column's range: a larger number is a 400, not an overflow.
-    return django_filters.NumberFilter(field_name=field_name, min_value=1, max_value=2**63 - 1, label=label)
-
-
 class PaymentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label="Search", help_text="Payment number, bank reference or customer name"
     )
     # By id: a select of every customer would not scale; the customer and invoice pages link here.
-    customer = _id_filter("customer_id", "Customer")
+    customer = IdFilter(field_name="customer_id", label="Customer")
     method = django_filters.ChoiceFilter(choices=Payment.Method.choices, empty_label="All methods")
     status = django_filters.ChoiceFilter(choices=Payment.Status.choices, empty_label="All statuses")
     received_from = django_filters.DateFilter(
@@ -48,9 +43,9 @@ class PaymentFilterSet(django_filters.FilterSet):
 
 
 class AllocationFilterSet(django_filters.FilterSet):
-    invoice = _id_filter("invoice_id", "Invoice")
-    payment = _id_filter("payment_id", "Payment")
-    customer = _id_filter("payment__customer_id", "Customer")
+    invoice = IdFilter(field_name="invoice_id", label="Invoice")
+    payment = IdFilter(field_name="payment_id", label="Payment")
+    customer = IdFilter(field_name="payment__customer_id", label="Customer")
     live = BooleanFilter(
         field_name="reversed_on", lookup_expr="isnull", label="Live", help_text="Not taken back (true) or taken back"
     )

@@ -40,7 +40,7 @@ from core.api.concurrency import (
 )
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
 from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
-from core.api.filters import DjangoFilterBackend, OrderingFilter
+from core.api.filters import DjangoFilterBackend, IdFilter, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
@@ -348,23 +348,18 @@ class OpportunityInvoiceSerializer(StrictJSONTypesMixin, serializers.Serializer)
 # --- filters ------------------------------------------------------------------------------------
 
 
-def _id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
-    # Bounded to the id column's range: a larger number is a 400, not an overflow.
-    return django_filters.NumberFilter(field_name=field_name, min_value=1, max_value=2**63 - 1, label=label)
-
-
 class InvoiceAPIFilterSet(InvoiceFilterSet):
     """The invoice list page's filters (billing.filters), and the deal an invoice bills."""
 
-    opportunity = _id_filter("opportunity_id", "Deal")
+    opportunity = IdFilter(field_name="opportunity_id", label="Deal")
 
     class Meta(InvoiceFilterSet.Meta):
         fields = [*InvoiceFilterSet.Meta.fields, "opportunity"]
 
 
 class CreditNoteFilterSet(django_filters.FilterSet):
-    invoice = _id_filter("invoice_id", "Invoice")
-    customer = _id_filter("customer_id", "Customer")
+    invoice = IdFilter(field_name="invoice_id", label="Invoice")
+    customer = IdFilter(field_name="customer_id", label="Customer")
 
     class Meta:
         model = CreditNote
