@@ -134,6 +134,16 @@ class TestInvoiceList:
         summary = signed_in("clerk").get(f"{LIST}?due_from=yesterday&_part=summary")
         assert "filter-errors" in summary.text  # the page with its error, not a count
 
+    @pytest.mark.parametrize("customer", ["1.5", "1e3"])
+    def test_a_customer_id_that_is_not_a_whole_number_is_an_error_on_the_filter(self, signed_in, book, customer):
+        """Not customer 1's or customer 1000's invoices: the filter shared with the API takes whole ids only."""
+        response = signed_in("clerk").get(LIST, {"customer": customer})
+        page = parse(response.text)
+        assert response.status_code == 200
+        assert "whole number" in page.by_id("id_customer_error").text
+        assert "could not be applied" in page.by_id("filter-errors").text
+        assert shown(response) == []
+
     def test_totals_are_of_the_filtered_set_per_currency(self, signed_in, book):
         client = signed_in("clerk")
         # The page asks for its count and totals after load: 1M invoices cost more to sum than the page.
