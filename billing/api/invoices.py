@@ -34,17 +34,15 @@ from core.api.concurrency import (
     IF_MATCH_HEADER,
     STALE_RESPONSE,
     ConcurrencyMixin,
-    PreconditionFailed,
     concurrency_schema,
     etag_of,
 )
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
-from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
+from core.api.errors import ERROR_SCHEMA, call_service, error_body
 from core.api.filters import DjangoFilterBackend, IdFilter, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
-from core.concurrency import StaleVersion
 from core.document_views import pdf_response
 from crm.api.customers import VisibleCustomerField
 from crm.models import Opportunity, PaymentTerms, Product, TaxRate
@@ -387,13 +385,7 @@ PDF_RESPONSES = {(200, "application/pdf"): OpenApiTypes.BINARY, 409: NOT_READY}
 
 
 def _conflicts(operation):
-    """Run a service: its InvoiceConflict is a 409, its stale version a 412."""
-    try:
-        return operation()
-    except services.InvoiceConflict as error:
-        raise ConflictError(" ".join(error.messages)) from error
-    except StaleVersion as error:
-        raise PreconditionFailed() from error
+    return call_service(operation, conflict=services.InvoiceConflict)
 
 
 def _pdf(record, kind: str, label: str):

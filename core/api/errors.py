@@ -5,10 +5,19 @@ Every error answers with
 where `fields` is present only for field errors.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+
+from core.concurrency import StaleVersion
+
+from .concurrency import PreconditionFailed
+
+T = TypeVar("T")
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -94,3 +103,16 @@ class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Other records still point to this one."
     default_code = "conflict"
+
+
+def call_service(operation: Callable[[], T], *, conflict: type[DjangoValidationError]) -> T:
+    """Run a service for the API: its `conflict` error (the record's state forbids the
+    request) is a 409 with its messages, a record changed since the client read it a 412.
+    A domain conflict is a ValidationError, which the handler would answer with a 400:
+    so it is caught here, first."""
+    try:
+        return operation()
+    except conflict as error:
+        raise ConflictError(" ".join(error.messages)) from error
+    except StaleVersion as error:
+        raise PreconditionFailed() from error

@@ -17,11 +17,10 @@ from core.api.concurrency import (
     IF_MATCH_HEADER,
     STALE_RESPONSE,
     ConcurrencyMixin,
-    PreconditionFailed,
     concurrency_schema,
     etag_of,
 )
-from core.api.errors import ConflictError
+from core.api.errors import call_service
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
@@ -240,8 +239,8 @@ class LeadViewSet(
         body = LeadConvertSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            lead = leads.convert_lead(
+        lead = call_service(
+            lambda: leads.convert_lead(
                 lead=lead,
                 by=request.user,
                 customer=data.get("customer"),
@@ -249,11 +248,9 @@ class LeadViewSet(
                 create_opportunity=data["create_opportunity"],
                 opportunity_data=dict(data.get("opportunity") or {}),
                 expected_version=self.expected_version(),
-            )
-        except leads.LeadAlreadyConverted as error:
-            raise ConflictError(" ".join(error.messages)) from error
-        except leads.StaleVersion as error:
-            raise PreconditionFailed() from error
+            ),
+            conflict=leads.LeadAlreadyConverted,
+        )
         lead = Lead.objects.select_related("owner").get(pk=lead.pk)
         response = Response(LeadSerializer(lead, context=self.get_serializer_context()).data)
         response["ETag"] = etag_of(lead)

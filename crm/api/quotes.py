@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from core import documents
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
-from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
+from core.api.errors import ERROR_SCHEMA, call_service, error_body
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import IdentityUrlField
@@ -147,10 +147,7 @@ CONFLICT = OpenApiResponse(ERROR_SCHEMA, description="The quote's state forbids 
 
 
 def _conflicts(operation):
-    try:
-        return operation()
-    except quotes.QuoteConflict as error:
-        raise ConflictError(" ".join(error.messages)) from error
+    return call_service(operation, conflict=quotes.QuoteConflict)
 
 
 @extend_schema(tags=["quotes"])

@@ -20,7 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.authentication import TokenScopePermission
-from core.api.errors import ERROR_SCHEMA, ConflictError
+from core.api.errors import ERROR_SCHEMA, call_service
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
 from crm.api.customers import VisibleCustomerField
@@ -45,10 +45,7 @@ def _id_or_none(value) -> int | None:
 
 
 def _conflicts(operation):
-    try:
-        return operation()
-    except credit.CreditError as error:
-        raise ConflictError(" ".join(error.messages)) from error
+    return call_service(operation, conflict=credit.CreditError)
 
 
 # --- credit status ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from core.api.concurrency import (
     concurrency_schema,
     etag_of,
 )
-from core.api.errors import ERROR_SCHEMA, ConflictError
+from core.api.errors import ERROR_SCHEMA, call_service
 from core.api.filters import OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.permissions import ModelPermissions
@@ -76,11 +76,7 @@ NOT_FOUND = OpenApiResponse(ERROR_SCHEMA, description="No such record, or not on
 
 
 def _conflicts(operation):
-    """Run a dunning service: its DunningConflict (a ValidationError, so checked first) is a 409."""
-    try:
-        return operation()
-    except dunning.DunningConflict as error:
-        raise ConflictError(" ".join(error.messages)) from error
+    return call_service(operation, conflict=dunning.DunningConflict)
 
 
 def _sees_every_customer(user) -> bool:

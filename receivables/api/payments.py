@@ -25,11 +25,10 @@ from core.api.concurrency import (
     IF_MATCH_HEADER,
     STALE_RESPONSE,
     ConcurrencyMixin,
-    PreconditionFailed,
     concurrency_schema,
     etag_of,
 )
-from core.api.errors import ERROR_SCHEMA, ConflictError
+from core.api.errors import ERROR_SCHEMA, call_service
 from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.idempotency import IDEMPOTENCY_HEADER, IdempotentMixin
 from core.api.json_types import StrictJSONTypesMixin
@@ -205,13 +204,7 @@ NOT_FOUND = OpenApiResponse(ERROR_SCHEMA, description="No such payment, or not o
 
 
 def _conflicts(operation):
-    """Run a service: its LedgerConflict is a 409, its stale version a 412."""
-    try:
-        return operation()
-    except services.LedgerConflict as error:
-        raise ConflictError(" ".join(error.messages)) from error
-    except StaleVersion as error:
-        raise PreconditionFailed() from error
+    return call_service(operation, conflict=services.LedgerConflict)
 
 
 def _pairs(allocations) -> list[tuple[int, object]]:

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from accounts.authentication import TokenScopePermission
 from core import documents
 from core.api.documents import PDFErrorsAsJSON, PDFRenderer
-from core.api.errors import ERROR_SCHEMA, ConflictError, error_body
+from core.api.errors import ERROR_SCHEMA, call_service, error_body
 from core.api.json_types import StrictJSONTypesMixin
 from core.document_views import pdf_response
 from crm.models import Customer
@@ -238,16 +238,16 @@ class CustomerStatementViewSet(PDFErrorsAsJSON, viewsets.GenericViewSet):
         serializer = StatementSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            statement = statements.send_statement(
+        statement = call_service(
+            lambda: statements.send_statement(
                 customer=customer,
                 by=request.user,
                 as_of=data.get("as_of", ""),
                 to=data.get("to", ""),
                 resend=data.get("resend", False),
-            )
-        except statements.StatementConflict as error:
-            raise ConflictError(" ".join(error.messages)) from error
+            ),
+            conflict=statements.StatementConflict,
+        )
         return Response(
             {
                 "customer": customer.pk,
