@@ -73,10 +73,24 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0"), "max_
 REFUSED = OpenApiResponse(ERROR_SCHEMA, description="Refused: see `error.message` and `error.fields`.")
 FORBIDDEN = OpenApiResponse(ERROR_SCHEMA, description="You may not do this: `error.message` says who may.")
 NOT_FOUND = OpenApiResponse(ERROR_SCHEMA, description="No such record, or not one you may see.")
+CONFLICT = OpenApiResponse(ERROR_SCHEMA)
 
 
 def _conflicts(operation):
     return call_service(operation, conflict=dunning.DunningConflict)
+
+
+def _operation_schema(record_serializer, *, summary: str, description: str, request=None):
+    """An operation on one record (release, resolve, cancel, complete) answers with the
+    record as it is now; bad input (where it takes any) is a 400, who may not a 403, no
+    such record a 404, a state that forbids it a 409."""
+    refused = {} if request is None else {400: REFUSED}
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={200: record_serializer, **refused, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
 
 
 def _sees_every_customer(user) -> bool:
@@ -545,6 +559,11 @@ class CustomerRecordsMixin:
     def _answer(self, record, status_code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=record.pk)).data, status=status_code)
 
+    def _operate(self, record, operation):
+        """Run the dunning service `operation` on `record` and answer with the record as it is now."""
+        _conflicts(operation)
+        return self._answer(record)
+
 
 @extend_schema(tags=["dunning"])
 @extend_schema_view(
@@ -612,17 +631,15 @@ class DunningHoldViewSet(
             rows.append({"customer": customer_id, "customer_name": names.get(customer_id, ""), "reasons": reasons})
         return Response(HeldCustomerSerializer(rows, many=True).data)
 
-    @extend_schema(
+    @_operation_schema(
+        DunningHoldSerializer,
         summary="Release the dunning hold",
         description="Reminders resume with the next run. Released already: 409.",
-        request=None,
-        responses={200: DunningHoldSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OpenApiResponse(ERROR_SCHEMA)},
     )
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         hold = self.get_object()
-        _conflicts(lambda: dunning.release_dunning_hold(hold=hold, by=request.user))
-        return self._answer(hold)
+        return self._operate(hold, lambda: dunning.release_dunning_hold(hold=hold, by=request.user))
 
 
 # --- disputes -------------------------------------------------------------------------------------
@@ -685,7 +702,7 @@ class DisputeResolveSerializer(StrictJSONTypesMixin, serializers.Serializer):
         description="Reps on their own customers' invoices, and finance. The invoice is not dunned until resolved. "
         "An amount above the balance due is a 400; a second open dispute on the invoice a 409.",
         request=DisputeCreateSerializer,
-        responses={201: DisputeSerializer, 400: REFUSED, 403: FORBIDDEN, 409: OpenApiResponse(ERROR_SCHEMA)},
+        responses={201: DisputeSerializer, 400: REFUSED, 403: FORBIDDEN, 409: CONFLICT},
     ),
 )
 class DisputeViewSet(CustomerRecordsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -710,33 +727,27 @@ class DisputeViewSet(CustomerRecordsMixin, mixins.ListModelMixin, mixins.Retriev
         )
         return self._answer(dispute, status.HTTP_201_CREATED)
 
-    @extend_schema(
+    @_operation_schema(
+        DisputeSerializer,
         summary="Resolve the dispute",
         description="Finance: `credit` or `partial` with the credit note made on the invoice, or `rejected` with "
         "a note. Dunning of the invoice resumes. Resolved already: 409.",
         request=DisputeResolveSerializer,
-        responses={
-            200: DisputeSerializer,
-            400: REFUSED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: OpenApiResponse(ERROR_SCHEMA),
-        },
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         dispute = self.get_object()
         data = self._input(DisputeResolveSerializer)
-        _conflicts(
+        return self._operate(
+            dispute,
             lambda: dunning.resolve_dispute(
                 dispute=dispute,
                 by=request.user,
                 outcome=data["outcome"],
                 note=data.get("note", ""),
                 credit_note=data.get("credit_note"),
-            )
+            ),
         )
-        return self._answer(dispute)
 
 
 # --- promises -------------------------------------------------------------------------------------
@@ -810,17 +821,15 @@ class PaymentPromiseViewSet(
         )
         return self._answer(promise, status.HTTP_201_CREATED)
 
-    @extend_schema(
+    @_operation_schema(
+        PaymentPromiseSerializer,
         summary="Cancel the promise",
         description="An active promise taken in error: dunning resumes. Not active: 409.",
-        request=None,
-        responses={200: PaymentPromiseSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OpenApiResponse(ERROR_SCHEMA)},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         promise = self.get_object()
-        _conflicts(lambda: dunning.cancel_promise(promise=promise, by=request.user))
-        return self._answer(promise)
+        return self._operate(promise, lambda: dunning.cancel_promise(promise=promise, by=request.user))
 
 
 # --- the owners' collection calls ------------------------------------------------------------------
@@ -891,28 +900,22 @@ class CollectionTaskViewSet(
             return tasks
         return tasks.filter(Q(customer__owner=user) | Q(owner=user))
 
-    @extend_schema(
+    @_operation_schema(
+        CollectionTaskSerializer,
         summary="Log the call",
         description="The owner (or a clerk): called, promised or disputed, with a note. Logged already: 409.",
         request=CollectionTaskCompleteSerializer,
-        responses={
-            200: CollectionTaskSerializer,
-            400: REFUSED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: OpenApiResponse(ERROR_SCHEMA),
-        },
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         task = self.get_object()
         data = self._input(CollectionTaskCompleteSerializer)
-        _conflicts(
+        return self._operate(
+            task,
             lambda: dunning.complete_task(
                 task=task, by=request.user, outcome=data["outcome"], note=data.get("note", "")
-            )
+            ),
         )
-        return self._answer(task)
 
     @extend_schema(
         summary="Log a call with a customer",
