@@ -201,6 +201,8 @@ CONFLICT = OpenApiResponse(
     "Idempotency-Key was used for another request.",
 )
 NOT_FOUND = OpenApiResponse(ERROR_SCHEMA, description="No such payment, or not one of your customers'.")
+# What an operation on one payment answers: the payment as it is now, or why not.
+ON_A_PAYMENT = {200: PaymentDetailSerializer, 400: REFUSED, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 
 
 def _conflicts(operation):
@@ -289,49 +291,40 @@ class PaymentViewSet(
 
         return self.idempotent(request, record)
 
+    def _operate(self, request, operation):
+        """Run `operation(payment)`, which reads the body and calls a service, once per
+        Idempotency-Key; answer with the payment as it is now."""
+        payment = self.get_object()
+
+        def run():
+            _conflicts(lambda: operation(payment))
+            return self._answer(payment)
+
+        return self.idempotent(request, run)
+
     @extend_schema(
         summary="Allocate what is unapplied",
         description="`allocations`: [{invoice, amount}], all or nothing; or `auto: true`: to the open invoices, "
         "oldest due first. Never more than the payment has left or an invoice's balance due (400).",
         request=AllocateSerializer,
         parameters=[IF_MATCH_HEADER, ETAG_HEADER, IDEMPOTENCY_HEADER],
-        responses={
-            200: PaymentDetailSerializer,
-            400: REFUSED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            412: STALE_RESPONSE,
-        },
+        responses={**ON_A_PAYMENT, 412: STALE_RESPONSE},
     )
     @action(detail=True, methods=["post"])
     def allocate(self, request, pk=None):
-        payment = self.get_object()
-
-        def allocate():
+        def allocate(payment):
             data = self._input(AllocateSerializer)
             version = self.expected_version()
-            if data.get("auto"):
+            if not data.get("auto"):
+                allocations = _pairs(data["allocations"])
+                return services.allocate(
+                    payment=payment, by=request.user, allocations=allocations, expected_version=version
+                )
+            if version is not None and version != payment.version:
+                raise StaleVersion(payment.version)
+            return services.auto_allocate(payment=payment, by=request.user)
 
-                def operation():
-                    if version is not None and version != payment.version:
-                        raise StaleVersion(payment.version)
-                    return services.auto_allocate(payment=payment, by=request.user)
-
-            else:
-
-                def operation():
-                    return services.allocate(
-                        payment=payment,
-                        by=request.user,
-                        allocations=_pairs(data["allocations"]),
-                        expected_version=version,
-                    )
-
-            _conflicts(operation)
-            return self._answer(payment)
-
-        return self.idempotent(request, allocate)
+        return self._operate(request, allocate)
 
     @extend_schema(
         summary="Take an allocation back",
@@ -339,21 +332,18 @@ class PaymentViewSet(
         "it unapplied. The allocation is kept, marked taken back (`reversed_on`).",
         request=PaymentUnallocateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: PaymentDetailSerializer, 400: REFUSED, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        responses=ON_A_PAYMENT,
     )
     @action(detail=True, methods=["post"])
     def unallocate(self, request, pk=None):
-        payment = self.get_object()
-
-        def unallocate():
+        def unallocate(payment):
             allocation_id = self._input(PaymentUnallocateSerializer)["allocation"]
             allocation = payment.allocations.filter(pk=allocation_id).first()
             if allocation is None:
                 raise serializers.ValidationError({"allocation": ["No allocation of this payment has this id."]})
-            _conflicts(lambda: services.unallocate(allocation=allocation, by=request.user))
-            return self._answer(payment)
+            return services.unallocate(allocation=allocation, by=request.user)
 
-        return self.idempotent(request, unallocate)
+        return self._operate(request, unallocate)
 
     @extend_schema(
         summary="Void the payment",
@@ -361,28 +351,16 @@ class PaymentViewSet(
         "invoices owe again, and it keeps its number. Voiding twice is a 409.",
         request=PaymentVoidSerializer,
         parameters=[IF_MATCH_HEADER, ETAG_HEADER, IDEMPOTENCY_HEADER],
-        responses={
-            200: PaymentDetailSerializer,
-            400: REFUSED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            412: STALE_RESPONSE,
-        },
+        responses={**ON_A_PAYMENT, 412: STALE_RESPONSE},
     )
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
-        payment = self.get_object()
-
-        def void():
+        def void(payment):
             reason = self._input(PaymentVoidSerializer)["reason"]
             version = self.expected_version()
-            _conflicts(
-                lambda: services.void_payment(payment=payment, by=request.user, reason=reason, expected_version=version)
-            )
-            return self._answer(payment)
+            return services.void_payment(payment=payment, by=request.user, reason=reason, expected_version=version)
 
-        return self.idempotent(request, void)
+        return self._operate(request, void)
 
 
 @extend_schema(tags=["payments"])
