@@ -45,7 +45,8 @@ from core.api.permissions import ModelPermissions
 from core.api.serializers import FastRepresentationMixin, IdentityUrlField
 from core.document_views import pdf_response
 from crm.api.customers import VisibleCustomerField
-from crm.models import Opportunity, PaymentTerms, Product, TaxRate
+from crm.api.opportunities import LineInputSerializer
+from crm.models import Opportunity, PaymentTerms
 
 from .. import services
 from ..filters import InvoiceFilterSet
@@ -227,29 +228,9 @@ class CreditNoteDetailSerializer(CreditNoteSerializer):
 # --- serializers: what is written ------------------------------------------------------------
 
 
-class InvoiceLineInputSerializer(StrictJSONTypesMixin, serializers.Serializer):
+class InvoiceLineInputSerializer(LineInputSerializer):
     """A draft's line. Give a product (its name, list price and tax rate fill in what is
     left out) or a description and a unit price."""
-
-    product = serializers.PrimaryKeyRelatedField(
-        queryset=Product.objects.all(), allow_null=True, required=False, help_text="Id of a product, or null."
-    )
-    tax_rate = serializers.PrimaryKeyRelatedField(
-        queryset=TaxRate.objects.all(),
-        allow_null=True,
-        required=False,
-        help_text="Id of the tax rate; left out, the product's; null for none.",
-    )
-    description = serializers.CharField(
-        max_length=300, required=False, allow_blank=True, help_text="Left out: the product's name."
-    )
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, help_text="More than 0.")
-    unit_price = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, help_text="Left out: the product's list price."
-    )
-    discount_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, help_text="0 to 100; left out: 0."
-    )
 
 
 class InvoiceChangeSerializer(StrictJSONTypesMixin, serializers.Serializer):

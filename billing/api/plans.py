@@ -21,7 +21,7 @@ from core.api.filters import DjangoFilterBackend, OrderingFilter
 from core.api.json_types import StrictJSONTypesMixin
 from core.api.serializers import IdentityUrlField
 from crm.api.customers import VisibleCustomerField
-from crm.models import Product, TaxRate
+from crm.api.opportunities import LineInputSerializer, OpportunityLineSerializer
 
 from .. import plans
 from ..models import BillingPlan, BillingPlanLine, BillingRun
@@ -29,47 +29,19 @@ from ..permissions import can_manage_plans
 from ..plan_filters import BillingPlanFilterSet, BillingRunFilterSet
 
 
-class BillingPlanLineSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+class BillingPlanLineSerializer(LineInputSerializer, serializers.ModelSerializer):
     """A line billed every period. Give a product (its name, list price and tax rate
     fill in what is left out) or a description and a unit price."""
 
-    product = serializers.PrimaryKeyRelatedField(
-        queryset=Product.objects.all(), allow_null=True, required=False, help_text="Id of a product, or null."
-    )
-    tax_rate = serializers.PrimaryKeyRelatedField(
-        queryset=TaxRate.objects.all(),
-        allow_null=True,
-        required=False,
-        help_text="Id of the tax rate; left out, the product's; null for none.",
-    )
     description = serializers.CharField(
         max_length=300,
         required=False,
         allow_blank=True,
         help_text="Left out: the product's name. Each invoice line adds its period (“… — March 2026”).",
     )
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, help_text="More than 0.")
-    unit_price = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, help_text="Left out: the product's list price."
-    )
-    discount_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, help_text="0 to 100; left out: 0."
-    )
 
-    class Meta:
+    class Meta(OpportunityLineSerializer.Meta):  # the fields of a deal line: build_line makes both
         model = BillingPlanLine
-        fields = [
-            "id",
-            "position",
-            "product",
-            "description",
-            "quantity",
-            "unit_price",
-            "discount_percent",
-            "tax_rate",
-            "amount",
-        ]
-        read_only_fields = ["id", "position", "amount"]
 
 
 class BillingPlanSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):

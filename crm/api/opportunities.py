@@ -36,9 +36,9 @@ class StateConflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class OpportunityLineSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
-    """A deal line. Give a product (its name, list price and tax rate fill in what is
-    left out) or a description and a unit price."""
+class LineInputSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    """A priced line as crm.opportunities.build_line reads it, the same for a deal, an
+    invoice and a billing plan: the fields each line serializer takes."""
 
     product = serializers.PrimaryKeyRelatedField(
         queryset=Product.objects.all(), allow_null=True, required=False, help_text="Id of a product, or null."
@@ -59,6 +59,11 @@ class OpportunityLineSerializer(StrictJSONTypesMixin, serializers.ModelSerialize
     discount_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, help_text="0 to 100; left out: 0."
     )
+
+
+class OpportunityLineSerializer(LineInputSerializer, serializers.ModelSerializer):
+    """A deal line. Give a product (its name, list price and tax rate fill in what is
+    left out) or a description and a unit price."""
 
     class Meta:
         model = OpportunityLine
