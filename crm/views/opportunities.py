@@ -91,8 +91,10 @@ def prepare_deal_filters(form, *, shown: tuple[str, ...]):
         field = form.fields[name]
         field.widget = FastSelect(attrs={"class": "form-select"}, choices=field.choices)
     form.fields["close_month"].widget.attrs["class"] = "form-control"
-    mark_invalid_filters(form, always_shown=shown)
-    return [form[name] for name in shown]
+    # The bar's own filters, and any other the URL gave a refused value (`?customer=1.5`):
+    # shown with its error, so "correct the ones marked" has one to correct.
+    given = mark_invalid_filters(form, always_shown=shown)
+    return [form[name] for name in given if name in shown or form[name].errors]
 
 
 def filter_context(request, filterset, *, shown: tuple[str, ...]) -> dict:

@@ -132,6 +132,12 @@ class TestBoard:
         assert names(client.get(BOARD, {"customer": deal.customer_id})) == ["Acme rollout"]
         bad = client.get(BOARD, {"close_month": "May"})
         assert bad.status_code == 200 and names(bad) == [] and "Enter a month as YYYY-MM" in bad.text
+        # A filter the bar does not show (the customer, from a link) is shown with its error when refused.
+        for url in (BOARD, LIST):
+            refused = client.get(url, {"customer": "1.5"})
+            assert refused.status_code == 200 and "Enter a whole number." in refused.text
+            assert 'id="id_customer"' in refused.text and "is-invalid" in refused.text
+        assert 'id="id_customer"' not in client.get(BOARD, {"customer": deal.customer_id}).text  # kept hidden
 
     def test_a_column_pages_twenty_cards_at_a_time(self, signed_in, rep, customer):
         for index in range(45):
