@@ -104,7 +104,7 @@ class ListPageMixin:
 
     - remembers its querystring for the way back (`list_key`, its URL name);
     - shows the optional columns the user chose, and saves a new choice posted by
-      the column chooser (`core/list_columns.html`), then shows the list again."""
+      the column chooser (`includes/list_columns.html`), then shows the list again."""
 
     list_key = ""
 

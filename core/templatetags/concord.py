@@ -14,12 +14,15 @@ tests/core/test_formats_guard.py keeps them out of the templates.
 {{ customer|status_badge }}                  → the coloured status pill
 {% icon "building" %}                        → an icon of the sprite (core.icons)
 {% list_url "crm:customer_list" %}          → the list with the filters it was left with
+{% empty_state icon="building" filtered=is_filtered … %}…{% endempty_state %}
+                                             → an empty list's card (includes/empty_state.html)
 """
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.base import token_kwargs
 from django.utils.html import format_html
 
 from core import badges, formats, forms, icons, lists, money
@@ -127,6 +130,40 @@ def list_url_tag(context, key: str):
     """`{% list_url "crm:customer_list" %}`: the list as this person last left it
     (its filters, search, sort and page; core.lists.remember_list_query)."""
     return lists.list_url(context.get("request"), key)
+
+
+class EmptyStateNode(template.Node):
+    def __init__(self, nodelist, options):
+        self.nodelist = nodelist
+        self.options = options
+
+    def render(self, context):
+        options = {name: value.resolve(context) for name, value in self.options.items()}
+        # What the tag wraps is drawn only when the list is not filtered: it is the
+        # page's own words (its conditions and links), which an include could not take.
+        body = "" if options.get("filtered") else self.nodelist.render(context)
+        card = context.template.engine.get_template("includes/empty_state.html")
+        return card.render(context.new({**options, "body": body}))
+
+
+@register.tag("empty_state")
+def empty_state(parser, token):
+    """The card an empty list shows instead of its table:
+
+        {% empty_state icon="file-invoice-dollar" filtered=is_filtered filtered_title="No invoices match these filters" clear_url=list_url %}
+          <h2 class="h5">No invoices yet</h2> …
+        {% endempty_state %}
+
+    `icon` (optional, decorative; a magnifying glass when filtered); when `filtered`,
+    `filtered_title`, an optional `filtered_hint` and "Clear filters" to `clear_url`
+    instead of what the tag wraps."""
+    bits = token.split_contents()[1:]
+    options = token_kwargs(bits, parser)
+    if bits:
+        raise template.TemplateSyntaxError(f"empty_state takes name=value options only, not {bits[0]!r}")
+    nodelist = parser.parse(("endempty_state",))
+    parser.delete_first_token()
+    return EmptyStateNode(nodelist, options)
 
 
 @register.inclusion_tag("core/error_summary.html")
