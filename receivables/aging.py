@@ -102,6 +102,15 @@ def check_as_of(
     return value
 
 
+def check_query_as_of(params, *, field: str = "as_of") -> date:
+    """check_as_of for an API's query string: left out, today; sent empty (`?as_of=`), a
+    client's bug, refused like any other parameter sent empty (core.api.filters)."""
+    value = params.get(field)
+    if value is not None and not value.strip():
+        raise ValidationError({field: f"Enter a date such as 2026-03-31, or leave {field} out for today."})
+    return check_as_of(value, field=field)
+
+
 def _end_of(day: date) -> datetime:
     """The first instant after `day`, in the project's time zone."""
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))

@@ -88,7 +88,7 @@ class AgingPagination(pagination.PageNumberPagination):
     max_page_size = 200
 
     def get_page_number(self, request, paginator):
-        value = str(request.query_params.get(self.page_query_param) or 1)
+        value = request.query_params.get(self.page_query_param, "1")  # sent empty: refused
         if not value.isdigit() or len(value) > 9 or int(value) < 1:
             raise exceptions.ValidationError({"page": ["Enter a page number from 1."]})
         return value

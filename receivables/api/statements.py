@@ -103,7 +103,9 @@ SentSerializer = inline_serializer(
     },
 )
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="The day (YYYY-MM-DD); today when empty, never later.")
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="The day (YYYY-MM-DD); today when left out, never later."
+)
 CUSTOMER_ID = OpenApiParameter("customer_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The customer's id.")
 ERROR = OpenApiResponse(ERROR_SCHEMA)
 NOT_READY = OpenApiResponse(
@@ -193,7 +195,7 @@ class CustomerStatementViewSet(PDFErrorsAsJSON, viewsets.GenericViewSet):
     )
     def list(self, request, customer_pk=None):
         customer = self._customer()
-        as_of = aging.check_as_of(request.query_params.get("as_of"))
+        as_of = aging.check_query_as_of(request.query_params)
         return Response(_report(statements.statement_for(customer, as_of)))
 
     @extend_schema(
@@ -210,9 +212,9 @@ class CustomerStatementViewSet(PDFErrorsAsJSON, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
     def pdf(self, request, customer_pk=None):
         customer = self._customer()
-        as_of = aging.check_as_of(request.query_params.get("as_of"))
-        refresh = request.query_params.get("refresh", "").lower()
-        if refresh not in ("", "true", "false", "1", "0"):
+        as_of = aging.check_query_as_of(request.query_params)
+        refresh = request.query_params.get("refresh", "false").lower()  # sent empty: refused
+        if refresh not in ("true", "false", "1", "0"):
             raise exceptions.ValidationError({"refresh": ["Enter true or false."]})
         statement = Statement.objects.filter(customer=customer, as_of=as_of).first()
         document = documents.document_for(statement, statements.STATEMENT_DOCUMENT) if statement else None

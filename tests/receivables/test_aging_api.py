@@ -80,6 +80,8 @@ def test_rows_are_paginated(token_client, clerk, book):
         ({"as_of": "2026-01-01\x00"}, "as_of"),
         ({"customer": "-1"}, "customer"),
         ({"page": "x"}, "page"),
+        ({"page": ""}, "page"),
+        ({"as_of": ""}, "as_of"),
         ({"page_size": "5000"}, "page_size"),
     ],
 )

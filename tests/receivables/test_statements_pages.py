@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core import documents
 from core.tasks import render_document
@@ -198,10 +199,16 @@ class TestAPI:
             "over_90": "600.00",
         }
 
-    @pytest.mark.parametrize("as_of", ["2026-02-30", "soon", "2999-01-01", "2026-01-01\x00", "9" * 50])
-    def test_a_bad_day_is_a_400(self, token_client, rep, customer, as_of):
-        response = token_client(rep, "read").get(api_url(customer.pk), {"as_of": as_of})
+    @pytest.mark.parametrize("as_of", ["2026-02-30", "soon", "2999-01-01", "2026-01-01\x00", "9" * 50, "", " "])
+    @pytest.mark.parametrize("action", ["", "pdf"])
+    def test_a_bad_or_empty_day_is_a_400(self, token_client, rep, customer, as_of, action):
+        response = token_client(rep, "read").get(api_url(customer.pk, action), {"as_of": as_of})
         assert response.status_code == 400 and "as_of" in response.json()["error"]["fields"]
+        assert not Statement.objects.exists()
+
+    def test_left_out_the_day_is_today(self, token_client, rep, customer):
+        response = token_client(rep, "read").get(api_url(customer.pk))
+        assert response.status_code == 200 and response.json()["as_of"] == timezone.localdate().isoformat()
 
     @pytest.mark.parametrize("pk", ["0", "abc", "9" * 40, str(10**12)])
     def test_an_unknown_customer_is_404(self, token_client, clerk, pk):
@@ -228,6 +235,7 @@ class TestAPI:
         client = token_client(rep, "read")
         assert client.get(api_url(customer.pk, "pdf"), {"as_of": "nope"}).status_code == 400
         assert client.get(api_url(customer.pk, "pdf"), {"refresh": "maybe"}).status_code == 400
+        assert client.get(api_url(customer.pk, "pdf"), {"refresh": ""}).status_code == 400
         assert token_client(CustomerFactory().owner, "read").get(api_url(customer.pk, "pdf")).status_code == 403
 
     def test_sending(self, token_client, finance_manager, ledger, customer, django_capture_on_commit_callbacks):
